@@ -47,23 +47,24 @@ static inline bool tests_report_(bool pass, const char *file, int line, const ch
 
 #define ok(cond, ...) tests_report_(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 
-#define is_int(got, want, ...)                                                                                 \
-        ({                                                                                                     \
-                long long _g = (long long)(got), _w = (long long)(want);                                      \
-                bool _p = tests_report_(_g == _w, __FILE__, __LINE__, __VA_ARGS__);                            \
-                if (!_p)                                                                                       \
-                        printf("#   got %lld, want %lld\n", _g, _w);                                           \
-                _p;                                                                                            \
+#define is_int(got, want, ...)                                                      \
+        ({                                                                          \
+                long long _g = (long long)(got), _w = (long long)(want);            \
+                bool _p = tests_report_(_g == _w, __FILE__, __LINE__, __VA_ARGS__); \
+                if (!_p)                                                            \
+                        printf("#   got %lld, want %lld\n", _g, _w);                \
+                _p;                                                                 \
         })
 
-#define is_str(got, want, ...)                                                                                 \
-        ({                                                                                                     \
-                const char *_g = (got), *_w = (want);                                                          \
-                bool _p = tests_report_(_g && _w ? strcmp(_g, _w) == 0 : _g == _w, __FILE__, __LINE__,       \
-                                        __VA_ARGS__);                                                          \
-                if (!_p)                                                                                       \
-                        printf("#   got \"%s\"\n#   want \"%s\"\n", _g ? _g : "(null)", _w ? _w : "(null)");   \
-                _p;                                                                                            \
+#define is_str(got, want, ...)                                                                         \
+        ({                                                                                             \
+                const char *_g = (got), *_w = (want);                                                  \
+                bool _p = tests_report_(_g && _w ? strcmp(_g, _w) == 0 : _g == _w, __FILE__, __LINE__, \
+                                        __VA_ARGS__);                                                  \
+                if (!_p)                                                                               \
+                        printf("#   got \"%s\"\n#   want \"%s\"\n", _g ? _g : "(null)",                \
+                               _w ? _w : "(null)");                                                    \
+                _p;                                                                                    \
         })
 
 static inline void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -85,12 +86,12 @@ typedef struct TestCase {
 static TestCase tests_cases_[256];
 static unsigned tests_n_cases_;
 
-#define TEST(name)                                                                                             \
-        static void test_##name(void);                                                                         \
-        __attribute__((constructor)) static void test_register_##name(void) {                                  \
-                if (tests_n_cases_ < 256)                                                                      \
-                        tests_cases_[tests_n_cases_++] = (TestCase){#name, test_##name};                        \
-        }                                                                                                      \
+#define TEST(name)                                                                       \
+        static void test_##name(void);                                                   \
+        __attribute__((constructor)) static void test_register_##name(void) {            \
+                if (tests_n_cases_ < 256)                                                \
+                        tests_cases_[tests_n_cases_++] = (TestCase){#name, test_##name}; \
+        }                                                                                \
         static void test_##name(void)
 
 static inline int tests_done(void) {
@@ -110,7 +111,7 @@ static inline int run_tests(void) {
 }
 
 /* The usual main() of a unit test. */
-#define TESTS_MAIN                                                                                             \
-        int main(void) {                                                                                       \
-                return run_tests();                                                                            \
+#define TESTS_MAIN                  \
+        int main(void) {            \
+                return run_tests(); \
         }

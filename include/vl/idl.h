@@ -45,10 +45,10 @@ typedef struct VlField {
 
 struct VlType {
         VlTypeKind kind;
-        bool nullable;     /* ?T */
-        VlType *element;   /* ARRAY and MAP: the element type */
-        char *alias;       /* ALIAS: the type's name */
-        VlField *fields;   /* STRUCT: fields; ENUM: values (type NULL) */
+        bool nullable;   /* ?T */
+        VlType *element; /* ARRAY and MAP: the element type */
+        char *alias;     /* ALIAS: the type's name */
+        VlField *fields; /* STRUCT: fields; ENUM: values (type NULL) */
         size_t n_fields;
 };
 
@@ -120,8 +120,8 @@ int vl_interface_validate(const VlInterface *iface, const VlType *type, const Vl
 
 /* Convenience: validate the input (is_reply false) or output (is_reply true)
  * parameters of a method. -ENOENT if the method does not exist. */
-int vl_interface_validate_method(const VlInterface *iface, const char *method, bool is_reply, const VlJson *v,
-                                 const char **ret_bad_field);
+int vl_interface_validate_method(const VlInterface *iface, const char *method, bool is_reply,
+                                 const VlJson *v, const char **ret_bad_field);
 
 /* Validate the parameters of an error. -ENOENT if the error does not exist. */
 int vl_interface_validate_error(const VlInterface *iface, const char *error, const VlJson *v,

@@ -106,8 +106,8 @@ int vl_json_array_append(VlJson *a, VlJson *v);
 /* Objects. Member order is kept. */
 size_t vl_json_object_length(const VlJson *o);
 const char *vl_json_object_key(const VlJson *o, size_t i);
-VlJson *vl_json_object_value(const VlJson *o, size_t i); /* borrowed */
-VlJson *vl_json_object_get(const VlJson *o, const char *key);  /* borrowed, NULL if absent */
+VlJson *vl_json_object_value(const VlJson *o, size_t i);      /* borrowed */
+VlJson *vl_json_object_get(const VlJson *o, const char *key); /* borrowed, NULL if absent */
 /* Sets key to v, replacing an existing member in place; takes v. */
 int vl_json_object_set(VlJson *o, const char *key, VlJson *v);
 int vl_json_object_set_string(VlJson *o, const char *key, const char *s);
@@ -117,13 +117,13 @@ int vl_json_object_set_double(VlJson *o, const char *key, double d);
 /* Removes key; 0 if removed, -ENOENT if absent. */
 int vl_json_object_remove(VlJson *o, const char *key);
 
-#define VL_JSON_FOREACH_ELEMENT(e, a)                                                                          \
+#define VL_JSON_FOREACH_ELEMENT(e, a)                                                                       \
         for (size_t _i_##e = 0; _i_##e < vl_json_array_length(a) && ((e) = vl_json_array_get((a), _i_##e)); \
              _i_##e++)
-#define VL_JSON_FOREACH_MEMBER(k, v, o)                                                                        \
-        for (size_t _i_##v = 0;                                                                                \
-             _i_##v < vl_json_object_length(o) && ((k) = vl_json_object_key((o), _i_##v)) &&                    \
-             ((v) = vl_json_object_value((o), _i_##v));                                                        \
+#define VL_JSON_FOREACH_MEMBER(k, v, o)                                                      \
+        for (size_t _i_##v = 0;                                                              \
+             _i_##v < vl_json_object_length(o) && ((k) = vl_json_object_key((o), _i_##v)) && \
+             ((v) = vl_json_object_value((o), _i_##v));                                      \
              _i_##v++)
 
 /* Structural equality. Numbers compare by value across kinds (1 == 1.0);
@@ -147,7 +147,8 @@ typedef struct VlBuf {
         size_t cap;
 } VlBuf;
 
-#define VL_BUF_INIT {NULL, 0, 0}
+#define VL_BUF_INIT \
+        { NULL, 0, 0 }
 
 int vl_buf_reserve(VlBuf *b, size_t extra);
 int vl_buf_append(VlBuf *b, const void *p, size_t n);
@@ -170,7 +171,8 @@ int vl_json_write_string(VlBuf *b, const char *s, size_t n, unsigned flags);
  *
  *   struct args { const char *name; int64_t limit; bool all; };
  *   static const VlJsonField fields[] = {
- *           {"name", VL_JSON_STRING, vl_json_dispatch_string, offsetof(struct args, name), VL_JSON_MANDATORY},
+ *           {"name", VL_JSON_STRING, vl_json_dispatch_string, offsetof(struct args, name),
+ * VL_JSON_MANDATORY},
  *           {"limit", VL_JSON_INT, vl_json_dispatch_int64, offsetof(struct args, limit), 0},
  *           {"all", VL_JSON_BOOL, vl_json_dispatch_bool, offsetof(struct args, all), 0},
  *           {},
@@ -192,7 +194,7 @@ typedef struct VlJsonField {
 } VlJsonField;
 
 enum {
-        VL_JSON_MANDATORY = 1 << 0, /* field flag: absent or null fails */
+        VL_JSON_MANDATORY = 1 << 0,   /* field flag: absent or null fails */
         VL_JSON_ALLOW_EXTRA = 1 << 1, /* dispatch flag: ignore members not in the table */
 };
 
@@ -201,13 +203,13 @@ enum {
 int vl_json_dispatch(const VlJson *obj, const VlJsonField table[], void *base, unsigned flags,
                      const char **ret_bad_field);
 
-int vl_json_dispatch_string(const char *name, const VlJson *v, void *field);  /* const char ** */
-int vl_json_dispatch_int64(const char *name, const VlJson *v, void *field);   /* int64_t * */
-int vl_json_dispatch_uint64(const char *name, const VlJson *v, void *field);  /* uint64_t * */
-int vl_json_dispatch_int(const char *name, const VlJson *v, void *field);     /* int *, range-checked */
-int vl_json_dispatch_bool(const char *name, const VlJson *v, void *field);    /* bool * */
-int vl_json_dispatch_double(const char *name, const VlJson *v, void *field);  /* double * */
-int vl_json_dispatch_json(const char *name, const VlJson *v, void *field);    /* const VlJson ** */
+int vl_json_dispatch_string(const char *name, const VlJson *v, void *field); /* const char ** */
+int vl_json_dispatch_int64(const char *name, const VlJson *v, void *field);  /* int64_t * */
+int vl_json_dispatch_uint64(const char *name, const VlJson *v, void *field); /* uint64_t * */
+int vl_json_dispatch_int(const char *name, const VlJson *v, void *field);    /* int *, range-checked */
+int vl_json_dispatch_bool(const char *name, const VlJson *v, void *field);   /* bool * */
+int vl_json_dispatch_double(const char *name, const VlJson *v, void *field); /* double * */
+int vl_json_dispatch_json(const char *name, const VlJson *v, void *field);   /* const VlJson ** */
 
 #ifdef __cplusplus
 }

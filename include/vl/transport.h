@@ -30,10 +30,10 @@ typedef enum VlAddressKind {
 
 typedef struct VlAddress {
         VlAddressKind kind;
-        char *path;   /* UNIX: path; ABSTRACT: name without '@'; EXEC: the command */
-        char *host;   /* TCP: host without brackets */
-        char *port;   /* TCP */
-        int mode;     /* UNIX ";mode=": file mode, or -1 if not given */
+        char *path; /* UNIX: path; ABSTRACT: name without '@'; EXEC: the command */
+        char *host; /* TCP: host without brackets */
+        char *port; /* TCP */
+        int mode;   /* UNIX ";mode=": file mode, or -1 if not given */
 } VlAddress;
 
 /* Parse an address. Returns 0, or -EINVAL for anything malformed

@@ -27,6 +27,8 @@
 extern "C" {
 #endif
 
+struct ucred; /* <sys/socket.h> with _GNU_SOURCE */
+
 /* Standard errors of org.varlink.service. */
 #define VL_ERROR_INTERFACE_NOT_FOUND    "org.varlink.service.InterfaceNotFound"
 #define VL_ERROR_METHOD_NOT_FOUND       "org.varlink.service.MethodNotFound"
@@ -62,10 +64,10 @@ typedef int (*VlConnectFn)(VlServer *s, int fd, const struct ucred *cred, void *
 typedef void (*VlDisconnectFn)(VlServer *s, int fd, void *userdata);
 
 typedef struct VlServerLimits {
-        size_t max_message_size;    /* default 16 MiB */
-        unsigned max_connections;   /* default 4096 */
-        unsigned max_per_uid;       /* default 1024 */
-        unsigned max_json_depth;    /* default 64 */
+        size_t max_message_size;  /* default 16 MiB */
+        unsigned max_connections; /* default 4096 */
+        unsigned max_per_uid;     /* default 1024 */
+        unsigned max_json_depth;  /* default 64 */
 } VlServerLimits;
 
 /* vendor/product/version/url are answered by org.varlink.service.GetInfo. */
@@ -86,6 +88,10 @@ int vl_server_add_interface(VlServer *s, const char *idl, VlIdlError *err);
 /* Binds "interface.Method" to a handler. -ENOENT if no such method was
  * declared. Declared methods without a handler answer MethodNotImplemented. */
 int vl_server_bind(VlServer *s, const char *method, VlMethodFn fn, void *userdata);
+/* Like vl_server_bind, for a method that may hand its connection over with
+ * vl_call_reply_upgrade. Connections of a server with such a method never
+ * read past the end of a call (one more syscall per message). */
+int vl_server_bind_upgrade(VlServer *s, const char *method, VlMethodFn fn, void *userdata);
 
 /* Listen on an address (see transport.h), or adopt an fd (listening or
  * connected; the server owns it afterwards). */
@@ -137,10 +143,11 @@ int vl_call_reply_invalid_parameter(VlCall *c, const char *parameter);
 /* Convenience: an error with a single string parameter, e.g. ("reason", "…"). */
 int vl_call_reply_error_string(VlCall *c, const char *error, const char *key, const char *value);
 
-/* Reply and hand the raw connection over (VL_CALL_UPGRADE calls only): the
- * reply is written, the connection leaves the server, and *ret_fd is the
- * socket (blocking mode restored). Bytes the client sent after the upgrading
- * call are never read by the server: all of them are still in the socket. */
+/* Reply and hand the raw connection over (VL_CALL_UPGRADE calls of methods
+ * bound with vl_server_bind_upgrade): the reply is written, the connection
+ * leaves the server, and *ret_fd is the socket (blocking mode restored).
+ * Bytes the client sent after the upgrading call were never read by the
+ * server: all of them are still in the socket. */
 int vl_call_reply_upgrade(VlCall *c, VlJson *params, int *ret_fd);
 
 /* File descriptors received with this call (if accepting fds is on): the
@@ -176,14 +183,13 @@ int vl_client_get_fd(VlClient *c);
  * VL_CALL_ONEWAY (returns after sending), VL_CALL_MORE (returns the first
  * reply; then vl_client_next until !*ret_continues), VL_CALL_UPGRADE (then
  * vl_client_take_upgraded).
- * On a Varlink error reply: returns 1 with *ret_error set to the error name (borrowed, valid until the next call on c) and
- * *ret_params to its parameters. On success returns 0 and *ret_error NULL.
- * Transport failures: -ECONNRESET (closed), -ETIMEDOUT, -EPROTO (bad
- * message), -E2BIG (message over the limit), other negative errnos.
- * *ret_params (may be NULL to ignore) is a new reference.
+ * On a Varlink error reply: returns 1 with *ret_error set to the error name (borrowed, valid until the next
+ * call on c) and *ret_params to its parameters. On success returns 0 and *ret_error NULL. Transport
+ * failures: -ECONNRESET (closed), -ETIMEDOUT, -EPROTO (bad message), -E2BIG (message over the limit), other
+ * negative errnos. *ret_params (may be NULL to ignore) is a new reference.
  */
-int vl_client_call(VlClient *c, const char *method, const VlJson *params, unsigned flags, VlJson **ret_params,
-                   const char **ret_error);
+int vl_client_call(VlClient *c, const char *method, const VlJson *params, unsigned flags,
+                   VlJson **ret_params, const char **ret_error);
 /* The next reply of a VL_CALL_MORE call; same returns as vl_client_call.
  * *ret_continues tells whether more replies follow. */
 int vl_client_next(VlClient *c, VlJson **ret_params, const char **ret_error, bool *ret_continues);

@@ -11,17 +11,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#define _public_ __attribute__((visibility("default")))
-#define _unused_ __attribute__((unused))
-#define _likely_(x) __builtin_expect(!!(x), 1)
-#define _unlikely_(x) __builtin_expect(!!(x), 0)
-#define _cleanup_(f) __attribute__((cleanup(f)))
-#define _cleanup_free_ _cleanup_(freep)
+#define _public_        __attribute__((visibility("default")))
+#define _unused_        __attribute__((unused))
+#define _likely_(x)     __builtin_expect(!!(x), 1)
+#define _unlikely_(x)   __builtin_expect(!!(x), 0)
+#define _cleanup_(f)    __attribute__((cleanup(f)))
+#define _cleanup_free_  _cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
-#define MIN(a, b) ((a) < (b) ? (a) : (b))
-#define MAX(a, b) ((a) > (b) ? (a) : (b))
+#define MIN(a, b)     ((a) < (b) ? (a) : (b))
+#define MAX(a, b)     ((a) > (b) ? (a) : (b))
 
 static inline void freep(void *p) {
         free(*(void **)p);
@@ -36,17 +36,17 @@ static inline void closep(int *fd) {
 }
 
 /* Move ownership out of a cleanup variable. */
-#define TAKE_PTR(p)                                                                                            \
-        ({                                                                                                     \
-                __typeof__(p) _tp = (p);                                                                       \
-                (p) = NULL;                                                                                    \
-                _tp;                                                                                           \
+#define TAKE_PTR(p)                      \
+        ({                               \
+                __typeof__(p) _tp = (p); \
+                (p) = NULL;              \
+                _tp;                     \
         })
-#define TAKE_FD(fd)                                                                                            \
-        ({                                                                                                     \
-                int _tf = (fd);                                                                                \
-                (fd) = -1;                                                                                     \
-                _tf;                                                                                           \
+#define TAKE_FD(fd)             \
+        ({                      \
+                int _tf = (fd); \
+                (fd) = -1;      \
+                _tf;            \
         })
 
 static inline int safe_close(int fd) {

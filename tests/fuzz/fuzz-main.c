@@ -50,7 +50,6 @@ static int run_file(const char *path) {
         return 0;
 }
 
-
 int main(int argc, char **argv) {
         int failed = 0;
         for (int i = 1; i < argc; i++) {

@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Front door for people and CI. The build itself is meson + ninja.
+
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+PREFIX ?= /usr/local
+PYTHON ?= /usr/bin/python3
+
+# Debian 12 packages: to build, to test, and for the peers the tests run against.
+BUILD_DEPS = meson ninja-build gcc pkg-config python3
+TEST_DEPS = clang libclang-rt-14-dev python3-pytest varlink-go golang-go golang-github-varlink-go-dev \
+	libjson-c-dev systemd valgrind hyperfine socat go-md2man
+
+.PHONY: all deps test-deps build check demo install clean bench fuzz format
+
+all: build
+
+deps:
+	@./tools/apt-install $(BUILD_DEPS)
+
+test-deps: deps
+	@./tools/apt-install $(TEST_DEPS)
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --prefix=$(PREFIX)
+
+build: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+# Every test: unit (TAP), the same under ASan+UBSan, fuzz corpus replay,
+# integration and interop (pytest). Ends with "N passed, N failed".
+check: test-deps
+	@$(MAKE) --no-print-directory build
+	@$(PYTHON) tests/run-all.py --build $(BUILD) --asan-build $(ASAN_BUILD)
+
+install: deps build
+	ninja -C $(BUILD) install
+	ldconfig
+
+demo: deps
+	@$(MAKE) --no-print-directory install
+	@./tools/demo.sh
+
+bench: test-deps
+	@./bench/run-all.sh
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)
