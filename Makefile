@@ -8,8 +8,8 @@ PYTHON ?= /usr/bin/python3
 
 # Debian 12 packages: to build, to test, and for the peers the tests run against.
 BUILD_DEPS = meson ninja-build gcc pkg-config python3
-TEST_DEPS = clang libclang-rt-14-dev python3-pytest varlink-go golang-go golang-github-varlink-go-dev \
-	libjson-c-dev systemd valgrind hyperfine socat go-md2man
+TEST_DEPS = clang libclang-rt-14-dev python3-pytest varlink-go systemd go-md2man
+BENCH_DEPS = golang-go golang-github-varlink-go-dev libjson-c-dev valgrind hyperfine
 
 .PHONY: all deps test-deps build check demo install clean bench fuzz format
 
@@ -42,6 +42,7 @@ demo: deps
 	@./tools/demo.sh
 
 bench: test-deps
+	@./tools/apt-install $(BENCH_DEPS)
 	@./bench/run-all.sh
 
 format:

@@ -911,6 +911,8 @@ _public_ int vl_interface_parse(const char *text, size_t len, VlInterface **ret,
                 *err = (VlIdlError){.line = 1, .column = 1};
         if (!ret || (!text && len > 0))
                 return -EINVAL;
+        if (!text)
+                p.text = text = "";
         if (len > VL_IDL_MAX_SIZE) {
                 fail_at(&p, 1, 1, "interface description larger than %u bytes", VL_IDL_MAX_SIZE);
                 return -EINVAL;

@@ -114,8 +114,14 @@ static void complete_target(Cli *cli, char **words, int cword, bool methods) {
         } else if (index == 0 && (cli->activate || cli->bridge))
                 prefix = strdup("");
         else if (index == 1) {
-                const char *first = positional(words, cword, 0);
-                if (!first || strchr(first, '.') || cli_normalize_address(first, &address) < 0)
+                const char *first = positional(words, cword, 0), *tail;
+
+                /* After "ADDRESS/INTERFACE.METHOD" comes JSON, not a method. */
+                if (!first)
+                        return;
+                tail = strrchr(first, '/');
+                if (cli_method_name_valid(tail ? tail + 1 : first) ||
+                    cli_normalize_address(first, &address) < 0)
                         return;
                 prefix = strdup("");
         }

@@ -245,7 +245,8 @@ def test_help_is_canonical(target, tmp_path):
 def test_help_unknown_interface(target):
     p = target.run("help", target.ref("org.example.nothere"))
     assert p.returncode == EXIT_REMOTE_ERROR
-    assert "InterfaceNotFound" in p.stderr
+    # Go answers InvalidParameter(interface) where the others say InterfaceNotFound.
+    assert "InterfaceNotFound" in p.stderr or "InvalidParameter" in p.stderr
 
 
 def test_list_interfaces_and_methods(target):
@@ -536,3 +537,67 @@ def test_bash_completion_script():
     script = os.path.join(os.path.dirname(__file__), "..", "..", "shell", "varlink.bash")
     p = subprocess.run(["bash", "-n", script], capture_output=True, timeout=10)
     assert p.returncode == 0, p.stderr
+
+
+def test_ssh_addresses(varlink_bin, tmp_path, request):
+    """ssh-unix: and ssh-exec: through a stand-in for ssh that runs the remote command here."""
+    t = make_target(request, "cpod", "unix")
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    ssh = bindir / "ssh"
+    ssh.write_text('#!/bin/sh\n# drop the options and the host; the rest is the remote command\n'
+                   'while [ "$1" != "--" ]; do shift; done\nshift 2\nexec /bin/sh -c "$*"\n')
+    ssh.chmod(0o755)
+    (bindir / "varlink").symlink_to(varlink_bin)
+    env = {"PATH": f"{bindir}:{os.environ['PATH']}"}
+    path = t.address[len("unix:"):]
+
+    p = run(varlink_bin, "info", f"ssh-unix:somehost:{path}", env=env)
+    assert p.returncode == 0, p.stderr
+    assert f"  {CERT}\n" in p.stdout
+    p = run(varlink_bin, "call", f"ssh-unix:somehost:{path}/{CERT}.Start", env=env)
+    assert p.returncode == 0 and json.loads(p.stdout)["client_id"]
+    p = run(varlink_bin, "call", f"ssh-exec:somehost:varlink bridge --connect {t.address}", f"{CERT}.Start",
+            env=env)
+    assert p.returncode == 0 and json.loads(p.stdout)["client_id"]
+
+
+def test_interrupt(varlink_bin, socket_server):
+    def silent(conn):
+        read_message(conn)
+        conn.recv(1)
+
+    s = socket_server(silent)
+    proc = subprocess.Popen([str(varlink_bin), "call", f"{s.address}/org.example.Ping"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(0.3)
+    proc.send_signal(2)
+    assert proc.wait(timeout=10) == 10
+    proc.stdout.close()
+    proc.stderr.close()
+
+
+def test_colour_only_on_terminals(target):
+    import pty
+
+    def on_tty(env):
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.environ.pop("NO_COLOR", None)
+            os.environ.update(env)
+            os.execv(str(target.varlink), [str(target.varlink), "call", target.ref(f"{CERT}.Start")])
+        out = b""
+        while True:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        os.waitpid(pid, 0)
+        os.close(fd)
+        return out.decode()
+
+    assert "\x1b[" in on_tty({})
+    assert "\x1b[" not in on_tty({"NO_COLOR": "1"})
