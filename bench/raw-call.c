@@ -5,7 +5,7 @@
  * send one fixed call, read up to the reply's NUL, exit. No JSON, no
  * library: what remains is process start-up and the service's own time.
  *
- *   raw-call /path/to/socket
+ *   raw-call /path/to/socket [INTERFACE.METHOD]
  */
 
 #include <errno.h>
@@ -15,37 +15,39 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-static const char call[] = "{\"method\":\"org.varlink.certification.Start\"}";
-
 int main(int argc, char **argv) {
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        char buf[4096];
-        int fd;
+        const char *method = argc > 2 ? argv[2] : "org.varlink.certification.Start";
+        char buf[4096], call[512];
+        int fd, n;
 
-        if (argc != 2 || strlen(argv[1]) >= sizeof sa.sun_path) {
-                fprintf(stderr, "usage: raw-call SOCKET-PATH\n");
+        if (argc < 2 || argc > 3 || strlen(argv[1]) >= sizeof sa.sun_path) {
+                fprintf(stderr, "usage: raw-call SOCKET-PATH [INTERFACE.METHOD]\n");
                 return 2;
         }
+        /* n + 1: the terminating NUL is the message delimiter. */
+        n = snprintf(call, sizeof call, "{\"method\":\"%s\"}", method);
+        if (n < 0 || (size_t)n + 1 > sizeof call)
+                return 2;
         strcpy(sa.sun_path, argv[1]);
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
                 perror("raw-call: connect");
                 return 1;
         }
-        /* sizeof includes the terminating NUL, which is the message delimiter. */
-        if (write(fd, call, sizeof call) != (ssize_t)sizeof call) {
+        if (write(fd, call, (size_t)n + 1) != (ssize_t)n + 1) {
                 perror("raw-call: write");
                 return 1;
         }
         for (;;) {
-                ssize_t n = read(fd, buf, sizeof buf);
-                if (n < 0 && errno == EINTR)
+                ssize_t k = read(fd, buf, sizeof buf);
+                if (k < 0 && errno == EINTR)
                         continue;
-                if (n <= 0) {
+                if (k <= 0) {
                         fprintf(stderr, "raw-call: no complete reply\n");
                         return 1;
                 }
-                if (memchr(buf, '\0', (size_t)n))
+                if (memchr(buf, '\0', (size_t)k))
                         break;
         }
         close(fd);

@@ -624,7 +624,8 @@ static int parse_fields(Parser *p, unsigned depth, bool struct_only, VlType **re
                         return r;
                 t->n_fields++;
                 if (!vl_field_name_valid(f->name))
-                        return fail_tok(p, &p->tok, "invalid field name '%s'", token_quote(p, &p->tok, quote));
+                        return fail_tok(p, &p->tok, "invalid field name '%s'",
+                                        token_quote(p, &p->tok, quote));
                 r = token_doc(p, &p->tok, &f->doc);
                 if (r < 0)
                         return r;

@@ -57,7 +57,7 @@ static bool check_struct(const VlInterface *iface, const VlType *t, const VlJson
         const char *key;
         const VlJson *value;
 
-        VL_JSON_FOREACH_MEMBER(key, value, v) {
+        VL_JSON_FOREACH_MEMBER (key, value, v) {
                 const VlField *f = find_field(t, key);
                 if (!f || !check_value(iface, f->type, value, depth + 1)) {
                         *ret_bad = key;
@@ -76,7 +76,8 @@ static bool check_struct(const VlInterface *iface, const VlType *t, const VlJson
 }
 
 /* Checks every element of an array, or every value of an object. */
-static bool check_elements(const VlInterface *iface, const VlType *element, const VlJson *v, unsigned depth) {
+static bool check_elements(const VlInterface *iface, const VlType *element, const VlJson *v,
+                           unsigned depth) {
         bool is_array = vl_json_type(v) == VL_JSON_ARRAY;
         size_t n = is_array ? vl_json_array_length(v) : vl_json_object_length(v);
         /* Look a named element type up once, not per element. */

@@ -7,10 +7,16 @@
  *
  * Every value starts with a VlJson header. Scalars live in the header;
  * a string's bytes follow its header in the same allocation; arrays and
- * objects built by the parser hold their element (and key) storage in the
- * same allocation as well (JSON_INLINE), so a parsed object costs one
- * malloc however many members it has. The first mutation that needs more
- * room moves the storage to a separate allocation.
+ * objects built by the parser or by vl_json_copy() hold their element (and
+ * key) storage in the same allocation as well (JSON_INLINE). The first
+ * mutation that needs more room moves the storage to a separate allocation.
+ *
+ * The parser does not malloc each node: it carves them out of slabs
+ * (JSON_SLAB). A node still has its own reference count and is released
+ * like any other; its slab counts live nodes and goes back to malloc when
+ * the last one dies. So a parse costs a handful of mallocs however big
+ * the document, and a subtree kept after its document is dropped keeps
+ * (only) its slabs alive.
  */
 
 #include <vl/json.h>
@@ -23,12 +29,18 @@
 enum {
         JSON_STATIC = 1 << 0, /* a singleton: ref/unref do nothing */
         JSON_INLINE = 1 << 1, /* items/members live in the node's own allocation */
+        JSON_SLAB = 1 << 2,   /* the node lives in a JsonSlab, slab_off * 8 bytes after its start */
+        /* Strings and keys (JsonMember.kflags): */
+        JSON_SAFE = 1 << 3,  /* valid UTF-8 without '"', '\\' or control characters: written as is */
+        JSON_ASCII = 1 << 4, /* every byte < 0x80 */
+        JSON_KEY_OWNED = 1 << 5, /* JsonMember: the key is a separate allocation */
 };
 
 struct VlJson {
         uint32_t n_ref; /* plain counter: values are not shared between threads */
         uint8_t type;   /* VlJsonType */
         uint8_t flags;
+        uint16_t slab_off;
         union {
                 bool b;
                 int64_t i;
@@ -54,7 +66,7 @@ typedef struct JsonMember {
         const char *key; /* NUL-terminated; may hold NULs itself (klen counts) */
         VlJson *value;
         uint32_t klen;
-        uint32_t owned; /* key is a separate allocation */
+        uint32_t kflags; /* JSON_SAFE, JSON_ASCII, JSON_KEY_OWNED */
 } JsonMember;
 
 typedef struct JsonObject {
@@ -67,6 +79,19 @@ typedef struct JsonObject {
 
 /* The singletons behind vl_json_null() and vl_json_bool(). */
 extern VlJson json_null_value, json_true_value, json_false_value;
+
+typedef struct JsonSlab {
+        size_t live; /* nodes carved from it and not yet released (+1 while the parser fills it) */
+        size_t size;
+} JsonSlab;
+
+/* Biggest slab: slab_off (16 bits, 8-byte units) must reach every node. */
+#define JSON_SLAB_MAX (256u * 1024u)
+
+static inline void json_slab_release(JsonSlab *s) {
+        if (--s->live == 0)
+                free(s);
+}
 
 /* Objects with more members than this get hashed (duplicate check when
  * parsing, lookups when reading); below it a linear scan is faster. */
@@ -88,18 +113,45 @@ static inline JsonObject *json_obj(const VlJson *v) {
 /* A seeded hash for keys. The seed comes from the address-space layout, so
  * a peer cannot precompute colliding keys for every process. */
 extern const char json_hash_anchor;
+
+/* The n < 8 bytes at s, little end first, without reading past them. */
+static inline uint64_t json_load_short(const char *s, size_t n) {
+        uint64_t w = 0;
+        unsigned shift = 0;
+        if (n & 4) {
+                uint32_t x;
+                memcpy(&x, s, 4);
+                w = x;
+                s += 4;
+                shift = 32;
+        }
+        if (n & 2) {
+                uint16_t x;
+                memcpy(&x, s, 2);
+                w |= (uint64_t)x << shift;
+                s += 2;
+                shift += 16;
+        }
+        if (n & 1)
+                w |= (uint64_t)(uint8_t)*s << shift;
+        return w;
+}
+
 static inline uint64_t json_hash(const char *s, size_t n) {
         uint64_t h = ((uint64_t)(uintptr_t)&json_hash_anchor * 0x9E3779B97F4A7C15u) ^ (n * 0xC2B2AE3D27D4EB4Fu);
-        while (n >= 8) {
-                uint64_t w;
-                memcpy(&w, s, 8);
-                h = (h ^ w) * 0xBF58476D1CE4E5B9u;
-                h ^= h >> 31;
-                s += 8;
-                n -= 8;
+        uint64_t w;
+        if (n < 8)
+                w = json_load_short(s, n);
+        else {
+                const char *last = s + n - 8;
+                while (s < last) {
+                        memcpy(&w, s, 8);
+                        h = (h ^ w) * 0xBF58476D1CE4E5B9u;
+                        h ^= h >> 31;
+                        s += 8;
+                }
+                memcpy(&w, last, 8); /* overlaps the previous word: fine for a hash */
         }
-        uint64_t w = 0;
-        memcpy(&w, s, n);
         h = (h ^ w) * 0x94D049BB133111EBu;
         h ^= h >> 29;
         h *= 0xBF58476D1CE4E5B9u;
@@ -185,3 +237,7 @@ bool json_double_to_int64(double d, int64_t *ret);
 bool json_double_to_uint64(double d, uint64_t *ret);
 /* A new string node holding a copy of s (n bytes); no validation. */
 VlJson *json_new_string(const char *s, size_t n);
+/* JSON_SAFE | JSON_ASCII if the n bytes at s are printable ASCII without '"' or '\\', else 0. */
+static inline uint8_t json_plain_flags(const char *s, size_t n) {
+        return json_skip_plain(s, s + n) == s + n ? JSON_SAFE | JSON_ASCII : 0;
+}

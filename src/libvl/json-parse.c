@@ -16,15 +16,17 @@
 
 typedef struct KeySlot {
         size_t off; /* in the arena */
-        size_t len;
-        uint64_t tag; /* the first bytes, zero-padded: a quick filter for duplicate checks */
+        uint32_t len;
+        uint32_t kflags; /* JSON_SAFE, JSON_ASCII */
+        uint64_t tag;    /* the first bytes, zero-padded: a quick filter for duplicate checks */
 } KeySlot;
 
 typedef struct Frame {
         size_t vstart; /* first value of this container on the value stack */
         size_t kstart; /* objects: first key slot */
         size_t astart; /* objects: arena offset of the first key */
-        uint32_t *set; /* objects past JSON_LINEAR_MAX members: hash set of key slots + 1 */
+        uint64_t bloom; /* objects: one bit per key seen (a hash of its tag) */
+        uint32_t *set;  /* objects past DUP_LINEAR_MAX members: hash set of key slots + 1 */
         size_t set_mask;
         bool object;
 } Frame;
@@ -45,7 +47,63 @@ typedef struct Parser {
         size_t n_frames, cap_frames;
         /* which stacks moved to the heap */
         bool vals_heap, keys_heap, arena_heap, frames_heap;
+
+        /* Nodes are carved from here. */
+        JsonSlab *slab;
+        char *slab_ptr;
+        size_t slab_left;
+        size_t next_slab; /* size of the next slab */
 } Parser;
+
+/* Nodes bigger than this get their own malloc. */
+#define SLAB_NODE_MAX (16u * 1024u)
+
+static VlJson *new_node_slow(Parser *ps, size_t size) {
+        VlJson *v;
+        if (size > SLAB_NODE_MAX || size > ps->next_slab - sizeof(JsonSlab)) {
+                v = malloc(size);
+                if (v)
+                        v->flags = 0;
+                return v;
+        }
+        JsonSlab *slab = malloc(ps->next_slab);
+        if (!slab)
+                return NULL;
+        slab->live = 1; /* the parser's hold, dropped when it moves on */
+        slab->size = ps->next_slab;
+        if (ps->slab)
+                json_slab_release(ps->slab);
+        ps->slab = slab;
+        ps->slab_ptr = (char *)(slab + 1);
+        ps->slab_left = ps->next_slab - sizeof(JsonSlab);
+        if (ps->next_slab < JSON_SLAB_MAX)
+                ps->next_slab = MIN(ps->next_slab * 2, JSON_SLAB_MAX);
+        v = (VlJson *)ps->slab_ptr;
+        ps->slab_ptr += size;
+        ps->slab_left -= size;
+        slab->live++;
+        v->flags = JSON_SLAB;
+        v->slab_off = (uint16_t)(((char *)v - (char *)slab) >> 3);
+        return v;
+}
+
+/* A node of size bytes with n_ref 1; the caller sets type and contents
+ * and may add to (not replace) flags. */
+static inline VlJson *new_node(Parser *ps, size_t size) {
+        VlJson *v;
+        size = (size + 7) & ~(size_t)7;
+        if (_likely_(size <= ps->slab_left)) {
+                v = (VlJson *)ps->slab_ptr;
+                ps->slab_ptr += size;
+                ps->slab_left -= size;
+                ps->slab->live++;
+                v->flags = JSON_SLAB;
+                v->slab_off = (uint16_t)(((char *)v - (char *)ps->slab) >> 3);
+        } else if (!(v = new_node_slow(ps, size)))
+                return NULL;
+        v->n_ref = 1;
+        return v;
+}
 
 static int fail(Parser *ps, const char *pos, int err, const char *msg) {
         ps->err_pos = pos;
@@ -187,15 +245,27 @@ static int decode_escape(Parser *ps, const char **pp, char *o) {
         return 1;
 }
 
+/* What scan_string() found. */
+enum {
+        SCAN_DECODED = 1 << 0,  /* escapes: the decoded bytes are at the top of the arena */
+        SCAN_NONASCII = 1 << 1, /* bytes >= 0x80 */
+        SCAN_UNSAFE = 1 << 2,   /* '"', '\\' or control characters (from escapes) */
+};
+
+/* JSON_SAFE and JSON_ASCII for what scan_string() returned. */
+static inline uint8_t scan_flags(int r) {
+        return (uint8_t)((r & SCAN_UNSAFE ? 0 : JSON_SAFE) | (r & SCAN_NONASCII ? 0 : JSON_ASCII));
+}
+
 /*
- * Scans the string whose opening quote is at *pp. Returns 0 with *ret
- * pointing into the input when the string has no escapes, or 1 with *ret
- * pointing to its decoded bytes at the top of the arena (not reserved).
- * Either way *ret_len bytes, and *pp moves past the closing quote.
+ * Scans the string whose opening quote is at *pp. Returns SCAN_* flags:
+ * without SCAN_DECODED *ret points into the input (there were no escapes),
+ * with it *ret points to the decoded bytes at the top of the arena (not
+ * reserved). Either way *ret_len bytes, and *pp moves past the closing quote.
  */
 static int scan_string(Parser *ps, const char **pp, const char **ret, size_t *ret_len) {
         const char *s = *pp + 1, *q = s, *end = ps->end;
-        int r;
+        int r, flags = 0;
 
         for (;;) {
                 q = json_skip_plain(q, end);
@@ -206,7 +276,7 @@ static int scan_string(Parser *ps, const char **pp, const char **ret, size_t *re
                         *ret = s;
                         *ret_len = q - s;
                         *pp = q + 1;
-                        return 0;
+                        return flags;
                 }
                 if (c == '\\')
                         break;
@@ -215,8 +285,10 @@ static int scan_string(Parser *ps, const char **pp, const char **ret, size_t *re
                 size_t k = json_utf8_seq((const uint8_t *)q, (const uint8_t *)end);
                 if (!k)
                         return fail(ps, q, -EINVAL, "invalid UTF-8 in string");
+                flags |= SCAN_NONASCII;
                 q += k;
         }
+        flags |= SCAN_DECODED;
 
         /* There are escapes: decode into the arena. */
         size_t w = q - s;
@@ -232,8 +304,13 @@ static int scan_string(Parser *ps, const char **pp, const char **ret, size_t *re
                 if (c == '\\') {
                         if ((r = arena_reserve(ps, w + 4)) < 0)
                                 return r;
-                        if ((r = decode_escape(ps, &q, ps->arena + ps->n_arena + w)) < 0)
+                        char *o = ps->arena + ps->n_arena + w;
+                        if ((r = decode_escape(ps, &q, o)) < 0)
                                 return r;
+                        if (r > 1)
+                                flags |= SCAN_NONASCII;
+                        else if (*o == '"' || *o == '\\' || (uint8_t)*o < 0x20)
+                                flags |= SCAN_UNSAFE;
                         w += r;
                         continue;
                 }
@@ -244,6 +321,7 @@ static int scan_string(Parser *ps, const char **pp, const char **ret, size_t *re
                         size_t k = json_utf8_seq((const uint8_t *)q, (const uint8_t *)end);
                         if (!k)
                                 return fail(ps, q, -EINVAL, "invalid UTF-8 in string");
+                        flags |= SCAN_NONASCII;
                         t = q + k;
                 } else
                         t = json_skip_plain(q, end);
@@ -256,7 +334,7 @@ static int scan_string(Parser *ps, const char **pp, const char **ret, size_t *re
         *ret = ps->arena + ps->n_arena;
         *ret_len = w;
         *pp = q + 1;
-        return 1;
+        return flags;
 }
 
 static int parse_string_value(Parser *ps, const char **pp, VlJson **ret) {
@@ -265,12 +343,13 @@ static int parse_string_value(Parser *ps, const char **pp, VlJson **ret) {
         int r = scan_string(ps, pp, &s, &n);
         if (r < 0)
                 return r;
-        JsonString *v = malloc(sizeof(JsonString) + n + 1);
+        if (n > SIZE_MAX / 2)
+                return -ENOMEM;
+        JsonString *v = (JsonString *)new_node(ps, sizeof(JsonString) + n + 1);
         if (!v)
                 return -ENOMEM;
-        v->h.n_ref = 1;
         v->h.type = VL_JSON_STRING;
-        v->h.flags = 0;
+        v->h.flags |= scan_flags(r);
         v->h.len = n;
         memcpy(v->data, s, n);
         v->data[n] = 0;
@@ -278,9 +357,17 @@ static int parse_string_value(Parser *ps, const char **pp, VlJson **ret) {
         return 0;
 }
 
+/* Up to this many members, duplicate keys are found by a Bloom filter and a
+ * linear scan on its hits; past it, by a hash set. */
+#define DUP_LINEAR_MAX 32
+
+/* The first 8 bytes of the key at s (n bytes), zero-padded. The arena
+ * always has 8 readable bytes after a key. */
 static inline uint64_t key_tag(const char *s, size_t n) {
-        uint64_t t = 0;
-        memcpy(&t, s, n < 8 ? n : 8);
+        uint64_t t;
+        memcpy(&t, s, 8);
+        if (n < 8)
+                t &= (UINT64_C(1) << (n * 8)) - 1;
         return t;
 }
 
@@ -332,11 +419,14 @@ static int parse_key(Parser *ps, const char **pp) {
                 return r;
         if (n > JSON_KEY_MAX)
                 return fail(ps, start, -E2BIG, "object key too long");
-        if (r == 0) {
-                if ((r = arena_reserve(ps, n)) < 0)
-                        return r;
+        uint8_t kflags = scan_flags(r);
+        bool decoded = r & SCAN_DECODED;
+        /* The key, its NUL and room for key_tag() to read 8 bytes (decoded
+         * bytes beyond n_arena survive a reallocation). */
+        if ((r = arena_reserve(ps, n + 8)) < 0)
+                return r;
+        if (!decoded)
                 memcpy(ps->arena + ps->n_arena, s, n);
-        }
         char *key = ps->arena + ps->n_arena;
         key[n] = 0;
 
@@ -347,18 +437,21 @@ static int parse_key(Parser *ps, const char **pp) {
         Frame *f = &ps->frames[ps->n_frames - 1];
         uint64_t tag = key_tag(key, n);
         size_t k = ps->n_keys;
-        ps->keys[k] = (KeySlot){.off = ps->n_arena, .len = n, .tag = tag};
+        ps->keys[k] = (KeySlot){.off = ps->n_arena, .len = (uint32_t)n, .kflags = kflags, .tag = tag};
 
         bool dup = false;
-        if (k - f->kstart < JSON_LINEAR_MAX) {
-                for (size_t i = f->kstart; i < k; i++) {
-                        const KeySlot *o = &ps->keys[i];
-                        if (o->tag == tag && o->len == n &&
-                            (n <= 8 || memcmp(ps->arena + o->off + 8, key + 8, n - 8) == 0)) {
-                                dup = true;
-                                break;
+        if (k - f->kstart < DUP_LINEAR_MAX) {
+                uint64_t bit = UINT64_C(1) << (((tag ^ n) * 0x9E3779B97F4A7C15u) >> 58);
+                if (f->bloom & bit)
+                        for (size_t i = f->kstart; i < k; i++) {
+                                const KeySlot *o = &ps->keys[i];
+                                if (o->tag == tag && o->len == n &&
+                                    (n <= 8 || memcmp(ps->arena + o->off + 8, key + 8, n - 8) == 0)) {
+                                        dup = true;
+                                        break;
+                                }
                         }
-                }
+                f->bloom |= bit;
         } else if ((r = frame_set_add(ps, f, k, &dup)) < 0)
                 return r;
         if (dup)
@@ -511,11 +604,9 @@ static int parse_number(Parser *ps, const char **pp, VlJson **ret) {
         }
         *pp = p;
 
-        VlJson *v = malloc(sizeof(VlJson));
+        VlJson *v = new_node(ps, sizeof(VlJson));
         if (!v)
                 return -ENOMEM;
-        v->n_ref = 1;
-        v->flags = 0;
         *ret = v;
 
         size_t nd = ip_end - ip;
@@ -556,17 +647,36 @@ static int parse_number(Parser *ps, const char **pp, VlJson **ret) {
         v->type = VL_JSON_DOUBLE;
         r = to_double(ps, start, p, ip, ip_end, fp, fp_end, exp10, neg, &v->d);
         if (r < 0) {
-                free(v);
+                vl_json_unref(v);
                 *ret = NULL;
                 return r;
         }
         return 0;
 }
 
-static VlJson *new_empty(bool object) {
-        if (object)
-                return vl_json_new_object();
-        return vl_json_new_array();
+static VlJson *new_container(Parser *ps, bool object, size_t n, size_t kbytes) {
+        VlJson *v;
+        if (object) {
+                JsonObject *o = (JsonObject *)new_node(ps, sizeof(JsonObject) + n * sizeof(JsonMember) + kbytes);
+                if (!o)
+                        return NULL;
+                o->cap = n;
+                o->m = (JsonMember *)(o + 1);
+                o->index = NULL;
+                o->index_mask = 0;
+                v = &o->h;
+        } else {
+                JsonArray *a = (JsonArray *)new_node(ps, sizeof(JsonArray) + n * sizeof(VlJson *));
+                if (!a)
+                        return NULL;
+                a->cap = n;
+                a->items = (VlJson **)(a + 1);
+                v = &a->h;
+        }
+        v->type = object ? VL_JSON_OBJECT : VL_JSON_ARRAY;
+        v->flags |= JSON_INLINE;
+        v->n = n;
+        return v;
 }
 
 /* Pops the top frame and builds its container from the stacks. */
@@ -576,26 +686,16 @@ static VlJson *close_frame(Parser *ps) {
         VlJson *v;
 
         if (!f->object) {
-                JsonArray *a = malloc(sizeof(JsonArray) + n * sizeof(VlJson *));
-                if (!a)
+                if (!(v = new_container(ps, false, n, 0)))
                         return NULL;
-                a->h = (VlJson){.n_ref = 1, .type = VL_JSON_ARRAY, .flags = JSON_INLINE, .n = n};
-                a->cap = n;
-                a->items = (VlJson **)(a + 1);
-                memcpy(a->items, ps->vals + f->vstart, n * sizeof(VlJson *));
-                v = &a->h;
+                memcpy(json_arr(v)->items, ps->vals + f->vstart, n * sizeof(VlJson *));
         } else {
                 size_t kbytes = ps->n_arena - f->astart;
                 free(f->set);
                 f->set = NULL;
-                JsonObject *o = malloc(sizeof(JsonObject) + n * sizeof(JsonMember) + kbytes);
-                if (!o)
+                if (!(v = new_container(ps, true, n, kbytes)))
                         return NULL;
-                o->h = (VlJson){.n_ref = 1, .type = VL_JSON_OBJECT, .flags = JSON_INLINE, .n = n};
-                o->cap = n;
-                o->m = (JsonMember *)(o + 1);
-                o->index = NULL;
-                o->index_mask = 0;
+                JsonObject *o = json_obj(v);
                 char *kd = (char *)(o->m + n);
                 memcpy(kd, ps->arena + f->astart, kbytes);
                 const KeySlot *ks = ps->keys + f->kstart;
@@ -604,11 +704,11 @@ static VlJson *close_frame(Parser *ps) {
                         o->m[i] = (JsonMember){
                                 .key = kd + (ks[i].off - f->astart),
                                 .value = vs[i],
-                                .klen = (uint32_t)ks[i].len,
+                                .klen = ks[i].len,
+                                .kflags = ks[i].kflags,
                         };
                 ps->n_keys = f->kstart;
                 ps->n_arena = f->astart;
-                v = &o->h;
         }
         ps->n_vals = f->vstart;
         return v;
@@ -675,7 +775,7 @@ value:
                 p = skip_ws(p + 1, end);
                 if (p < end && *p == (object ? '}' : ']')) {
                         p++;
-                        if (!(v = new_empty(object)))
+                        if (!(v = new_container(ps, object, 0, 0)))
                                 return -ENOMEM;
                         break;
                 }
@@ -795,6 +895,8 @@ _public_ int vl_json_parse(const char *text, size_t len, const VlJsonLimits *lim
                 .cap_arena = sizeof(arena_buf),
                 .frames = frames_buf,
                 .cap_frames = ELEMENTSOF(frames_buf),
+                /* Room for a small message's nodes in one slab; bigger ones grow to JSON_SLAB_MAX. */
+                .next_slab = MIN(MAX(len + len / 2, (size_t)256) + sizeof(JsonSlab), JSON_SLAB_MAX),
         };
         VlJson *v = NULL;
         int r = parse_text(&ps, &v);
@@ -811,6 +913,8 @@ _public_ int vl_json_parse(const char *text, size_t len, const VlJsonLimits *lim
                 free(ps.arena);
         if (ps.frames_heap)
                 free(ps.frames);
+        if (ps.slab)
+                json_slab_release(ps.slab);
 
         if (r < 0) {
                 if (err) {

@@ -928,8 +928,21 @@ static int put_string(VlBuf *b, const char *s, size_t n, bool ascii) {
         }
 }
 
-static int write_string(VlBuf *b, const char *s, size_t n, unsigned flags, const char *color, size_t color_len) {
+/* sflags: JSON_SAFE and JSON_ASCII as known for s, which allow copying it as is. */
+static inline int write_string(VlBuf *b, const char *s, size_t n, uint8_t sflags, unsigned flags,
+                               const char *color, size_t color_len) {
         int r;
+        if ((sflags & JSON_SAFE) && ((sflags & JSON_ASCII) || !(flags & VL_JSON_FORMAT_ASCII)) &&
+            !(flags & VL_JSON_FORMAT_COLOR)) {
+                char *o = room(b, n + 2);
+                if (!o)
+                        return -ENOMEM;
+                o[0] = '"';
+                memcpy(o + 1, s, n);
+                o[n + 1] = '"';
+                b->len += n + 2;
+                return 0;
+        }
         if ((flags & VL_JSON_FORMAT_COLOR) && (r = put(b, color, color_len)) < 0)
                 return r;
         if ((r = put_string(b, s, n, flags & VL_JSON_FORMAT_ASCII)) < 0)
@@ -948,7 +961,7 @@ static int write_scalar(VlBuf *b, const VlJson *v, unsigned flags) {
                 return -ENOMEM;
         const char *lit = NULL;
         size_t lit_len = 0;
-        switch (vl_json_type(v)) {
+        switch (v ? v->type : VL_JSON_NULL) {
         case VL_JSON_NULL:
                 lit = "null";
                 lit_len = 4;
@@ -983,7 +996,7 @@ static int write_scalar(VlBuf *b, const VlJson *v, unsigned flags) {
 }
 
 /* A newline and two spaces per level (PRETTY only), after an optional separator. */
-static int put_break(VlBuf *b, char sep, unsigned flags, unsigned depth) {
+static inline int put_break(VlBuf *b, char sep, unsigned flags, unsigned depth) {
         if (!(flags & VL_JSON_FORMAT_PRETTY)) {
                 if (!sep)
                         return 0;
@@ -1008,9 +1021,10 @@ static int put_break(VlBuf *b, char sep, unsigned flags, unsigned depth) {
 
 static int write_value(VlBuf *b, const VlJson *v, unsigned flags, unsigned depth) {
         int r;
-        switch (vl_json_type(v)) {
+        switch (v ? v->type : VL_JSON_NULL) {
         case VL_JSON_STRING:
-                return write_string(b, json_str(v)->data, v->len, flags, COLOR_STRING, sizeof(COLOR_STRING) - 1);
+                return write_string(b, json_str(v)->data, v->len, v->flags, flags, COLOR_STRING,
+                                    sizeof(COLOR_STRING) - 1);
         case VL_JSON_ARRAY: {
                 const JsonArray *a = json_arr(v);
                 if (v->n == 0)
@@ -1034,8 +1048,8 @@ static int write_value(VlBuf *b, const VlJson *v, unsigned flags, unsigned depth
                         return r;
                 for (size_t i = 0; i < v->n; i++) {
                         if ((r = put_break(b, i ? ',' : 0, flags, depth + 1)) < 0 ||
-                            (r = write_string(b, o->m[i].key, o->m[i].klen, flags, COLOR_KEY,
-                                              sizeof(COLOR_KEY) - 1)) < 0 ||
+                            (r = write_string(b, o->m[i].key, o->m[i].klen, (uint8_t)o->m[i].kflags, flags,
+                                              COLOR_KEY, sizeof(COLOR_KEY) - 1)) < 0 ||
                             (r = put(b, ": ", flags & VL_JSON_FORMAT_PRETTY ? 2 : 1)) < 0 ||
                             (r = write_value(b, o->m[i].value, flags, depth + 1)) < 0)
                                 return r;
@@ -1075,7 +1089,7 @@ _public_ char *vl_json_to_string(const VlJson *v, unsigned flags) {
 
 _public_ int vl_json_write_string(VlBuf *b, const char *s, size_t n, unsigned flags) {
         size_t saved = b->len;
-        int r = write_string(b, s ? s : "", s ? n : 0, flags, COLOR_STRING, sizeof(COLOR_STRING) - 1);
+        int r = write_string(b, s ? s : "", s ? n : 0, 0, flags, COLOR_STRING, sizeof(COLOR_STRING) - 1);
         if (r < 0) {
                 b->len = saved;
                 if (b->data)

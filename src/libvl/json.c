@@ -28,7 +28,7 @@ static void json_free(VlJson *v) {
         } else if (v->type == VL_JSON_OBJECT) {
                 JsonObject *o = json_obj(v);
                 for (size_t i = 0; i < v->n; i++) {
-                        if (o->m[i].owned)
+                        if (o->m[i].kflags & JSON_KEY_OWNED)
                                 free((char *)o->m[i].key);
                         json_unref(o->m[i].value);
                 }
@@ -36,7 +36,10 @@ static void json_free(VlJson *v) {
                         free(o->m);
                 free(o->index);
         }
-        free(v);
+        if (v->flags & JSON_SLAB)
+                json_slab_release((JsonSlab *)((char *)v - ((size_t)v->slab_off << 3)));
+        else
+                free(v);
 }
 
 _public_ VlJson *vl_json_ref(VlJson *v) {
@@ -69,11 +72,8 @@ _public_ VlJson *vl_json_bool(bool b) {
 
 static VlJson *json_new_scalar(uint8_t type) {
         VlJson *v = malloc(sizeof(VlJson));
-        if (v) {
-                v->n_ref = 1;
-                v->type = type;
-                v->flags = 0;
-        }
+        if (v)
+                *v = (VlJson){.n_ref = 1, .type = type};
         return v;
 }
 
@@ -110,13 +110,11 @@ VlJson *json_new_string(const char *s, size_t n) {
         JsonString *v = malloc(sizeof(JsonString) + n + 1);
         if (!v)
                 return NULL;
-        v->h.n_ref = 1;
-        v->h.type = VL_JSON_STRING;
-        v->h.flags = 0;
-        v->h.len = n;
+        v->h = (VlJson){.n_ref = 1, .type = VL_JSON_STRING, .len = n};
         if (n)
                 memcpy(v->data, s, n);
         v->data[n] = 0;
+        v->h.flags = json_plain_flags(v->data, n);
         return &v->h;
 }
 
@@ -194,7 +192,10 @@ static VlJson *json_copy_object(const VlJson *v) {
                         return NULL;
                 }
                 memcpy(k, src->m[i].key, src->m[i].klen + 1);
-                o->m[i] = (JsonMember){.key = k, .value = c, .klen = src->m[i].klen};
+                o->m[i] = (JsonMember){.key = k,
+                                       .value = c,
+                                       .klen = src->m[i].klen,
+                                       .kflags = src->m[i].kflags & ~JSON_KEY_OWNED};
                 k += src->m[i].klen + 1;
                 o->h.n++;
         }
@@ -471,7 +472,12 @@ _public_ int vl_json_object_set(VlJson *o, const char *key, VlJson *v) {
                 return -ENOMEM;
         }
         memcpy(k, key, klen + 1);
-        obj->m[o->n] = (JsonMember){.key = k, .value = v, .klen = (uint32_t)klen, .owned = 1};
+        obj->m[o->n] = (JsonMember){
+                .key = k,
+                .value = v,
+                .klen = (uint32_t)klen,
+                .kflags = JSON_KEY_OWNED | json_plain_flags(k, klen),
+        };
         o->n++;
         if (obj->index) {
                 if (o->n * 2 <= obj->index_mask + 1)
@@ -509,7 +515,7 @@ _public_ int vl_json_object_remove(VlJson *o, const char *key) {
         ssize_t i = json_object_find(o, key, strlen(key));
         if (i < 0)
                 return -ENOENT;
-        if (obj->m[i].owned)
+        if (obj->m[i].kflags & JSON_KEY_OWNED)
                 free((char *)obj->m[i].key);
         json_unref(obj->m[i].value);
         memmove(obj->m + i, obj->m + i + 1, (o->n - i - 1) * sizeof(JsonMember));

@@ -18,7 +18,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void die(const char *what, const char *a, const char *b) {
-        fprintf(stderr, "fuzz-idl: %s\n--- first:\n%s\n--- second:\n%s\n", what, a ? a : "(null)", b ? b : "(null)");
+        fprintf(stderr, "fuzz-idl: %s\n--- first:\n%s\n--- second:\n%s\n", what, a ? a : "(null)",
+                b ? b : "(null)");
         abort();
 }
 
