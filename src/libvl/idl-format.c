@@ -119,11 +119,11 @@ static size_t measure(const VlType *t, bool *has_doc) {
 }
 
 /* Whether a struct or enum is broken into lines whatever room is left. */
-static bool needs_lines(const VlType *t, size_t *oneline) {
+static bool needs_lines(const VlType *t) {
         bool has_doc = false;
+        size_t oneline = measure(t, &has_doc);
 
-        *oneline = measure(t, &has_doc);
-        if (has_doc || *oneline > VL_IDL_FORMAT_INLINE_MAX)
+        if (has_doc || oneline > VL_IDL_FORMAT_INLINE_MAX)
                 return true;
         if (t->kind != VL_TYPE_STRUCT)
                 return false;
@@ -249,13 +249,12 @@ static int write_lines(Writer *w, const VlType *t, unsigned level) {
 static int write_block(Writer *w, const VlType *t, unsigned level, size_t column, size_t trailing,
                        bool *ret_broken) {
         const VlType *inner = innermost(t);
-        size_t oneline;
         int r;
 
         if (ret_broken)
                 *ret_broken = false;
-        if (!has_fields(inner) || (!needs_lines(inner, &oneline) &&
-                                   column + measure(t, &(bool){false}) + trailing <= VL_IDL_FORMAT_WIDTH))
+        if (!has_fields(inner) ||
+            (!needs_lines(inner) && column + measure(t, &(bool){false}) + trailing <= VL_IDL_FORMAT_WIDTH))
                 return write_inline(w, t);
 
         /* The wrappers, then the struct or enum in lines. */

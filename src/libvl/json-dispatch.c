@@ -51,11 +51,11 @@ _public_ int vl_json_dispatch(const VlJson *obj, const VlJsonField table[], void
 
         for (size_t i = 0; i < vl_json_object_length(obj); i++) {
                 const JsonMember *m = &json_obj(obj)->m[i];
-                const VlJsonField *f = find_field(table, m->key, m->klen);
+                const VlJsonField *f = find_field(table, m->key->data, m->key->h.len);
                 if (!f) {
                         if (flags & VL_JSON_ALLOW_EXTRA)
                                 continue;
-                        bad = m->key;
+                        bad = m->key->data;
                         goto fail;
                 }
                 if (vl_json_is_null(m->value))

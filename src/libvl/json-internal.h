@@ -7,16 +7,25 @@
  *
  * Every value starts with a VlJson header. Scalars live in the header;
  * a string's bytes follow its header in the same allocation; arrays and
- * objects built by the parser or by vl_json_copy() hold their element (and
- * key) storage in the same allocation as well (JSON_INLINE). The first
+ * objects built by the parser or by vl_json_copy() hold their element or
+ * member storage in the same allocation as well (JSON_INLINE). The first
  * mutation that needs more room moves the storage to a separate allocation.
+ *
+ * Object keys are string nodes, referenced by each member that uses them.
+ * The parser interns them: all the "id" keys of a document are one node,
+ * which saves memory and makes the duplicate-key check a pointer compare.
  *
  * The parser does not malloc each node: it carves them out of slabs
  * (JSON_SLAB). A node still has its own reference count and is released
  * like any other; its slab counts live nodes and goes back to malloc when
  * the last one dies. So a parse costs a handful of mallocs however big
  * the document, and a subtree kept after its document is dropped keeps
- * (only) its slabs alive.
+ * (only) its slabs alive. Big inputs get 2 MiB slabs mapped as huge pages
+ * (JSON_HUGE; found by aligning the node's address down), because page
+ * faults otherwise cost as much as parsing.
+ *
+ * Small non-negative integers, null, true and false are static nodes
+ * (JSON_STATIC) that reference counting leaves alone.
  */
 
 #include <vl/json.h>
@@ -30,10 +39,10 @@ enum {
         JSON_STATIC = 1 << 0, /* a singleton: ref/unref do nothing */
         JSON_INLINE = 1 << 1, /* items/members live in the node's own allocation */
         JSON_SLAB = 1 << 2,   /* the node lives in a JsonSlab, slab_off * 8 bytes after its start */
-        /* Strings and keys (JsonMember.kflags): */
+        JSON_HUGE = 1 << 5,   /* the node lives in a JSON_HUGE_SLAB-aligned JsonSlab */
+        /* Strings: */
         JSON_SAFE = 1 << 3,  /* valid UTF-8 without '"', '\\' or control characters: written as is */
         JSON_ASCII = 1 << 4, /* every byte < 0x80 */
-        JSON_KEY_OWNED = 1 << 5, /* JsonMember: the key is a separate allocation */
 };
 
 struct VlJson {
@@ -63,42 +72,39 @@ typedef struct JsonArray {
 } JsonArray;
 
 typedef struct JsonMember {
-        const char *key; /* NUL-terminated; may hold NULs itself (klen counts) */
-        VlJson *value;
-        uint32_t klen;
-        uint32_t kflags; /* JSON_SAFE, JSON_ASCII, JSON_KEY_OWNED */
+        JsonString *key; /* a reference */
+        VlJson *value;   /* a reference */
 } JsonMember;
+
+typedef struct JsonIndex {
+        size_t mask;
+        uint32_t slot[]; /* member + 1, 0 = empty */
+} JsonIndex;
 
 typedef struct JsonObject {
         VlJson h;
         size_t cap;
         JsonMember *m;
-        uint32_t *index; /* lazily built hash index for big objects: member + 1, 0 = empty */
-        size_t index_mask;
+        JsonIndex *index; /* lazily built for lookups in big objects */
 } JsonObject;
 
-/* The singletons behind vl_json_null() and vl_json_bool(). */
-extern VlJson json_null_value, json_true_value, json_false_value;
-
 typedef struct JsonSlab {
-        size_t live; /* nodes carved from it and not yet released (+1 while the parser fills it) */
-        size_t size;
+        size_t live;   /* nodes carved from it and not yet released (+1 while the parser fills it) */
+        size_t mapped; /* from mmap (size JSON_HUGE_SLAB), not malloc */
 } JsonSlab;
 
-/* Biggest slab: slab_off (16 bits, 8-byte units) must reach every node. */
+/* Biggest malloc'ed slab: slab_off (16 bits, 8-byte units) must reach every node. */
 #define JSON_SLAB_MAX (256u * 1024u)
+/* Size and alignment of mapped slabs: a huge page. */
+#define JSON_HUGE_SLAB (2u * 1024u * 1024u)
 
-static inline void json_slab_release(JsonSlab *s) {
-        if (--s->live == 0)
-                free(s);
-}
+/* The singletons behind vl_json_null(), vl_json_bool() and small integers. */
+extern VlJson json_null_value, json_true_value, json_false_value;
+#define JSON_SMALL_INTS 256
+extern VlJson json_small_ints[JSON_SMALL_INTS];
 
-/* Objects with more members than this get hashed (duplicate check when
- * parsing, lookups when reading); below it a linear scan is faster. */
+/* Objects with more members than this get a hash index for lookups. */
 #define JSON_LINEAR_MAX 16
-
-/* Longest key the library stores (klen is 32 bits). */
-#define JSON_KEY_MAX ((size_t)UINT32_MAX - 1)
 
 static inline JsonString *json_str(const VlJson *v) {
         return (JsonString *)v;
@@ -110,11 +116,21 @@ static inline JsonObject *json_obj(const VlJson *v) {
         return (JsonObject *)v;
 }
 
-/* A seeded hash for keys. The seed comes from the address-space layout, so
- * a peer cannot precompute colliding keys for every process. */
-extern const char json_hash_anchor;
+void json_free(VlJson *v);
 
-/* The n < 8 bytes at s, little end first, without reading past them. */
+static inline void json_unref(VlJson *v) {
+        if (v && !(v->flags & JSON_STATIC) && --v->n_ref == 0)
+                json_free(v);
+}
+
+void json_slab_free(JsonSlab *s);
+
+static inline void json_slab_release(JsonSlab *s) {
+        if (--s->live == 0)
+                json_slab_free(s);
+}
+
+/* The n < 8 bytes at s, first byte lowest, without reading past them. */
 static inline uint64_t json_load_short(const char *s, size_t n) {
         uint64_t w = 0;
         unsigned shift = 0;
@@ -137,6 +153,48 @@ static inline uint64_t json_load_short(const char *s, size_t n) {
         return w;
 }
 
+/* memcmp(a, b, n) == 0, without a call for short keys. */
+static inline bool json_mem_equal(const char *a, const char *b, size_t n) {
+        uint64_t x, y, x2, y2;
+        if (n < 8)
+                return json_load_short(a, n) == json_load_short(b, n);
+        if (n <= 16) {
+                memcpy(&x, a, 8);
+                memcpy(&y, b, 8);
+                memcpy(&x2, a + n - 8, 8);
+                memcpy(&y2, b + n - 8, 8);
+                return ((x ^ y) | (x2 ^ y2)) == 0;
+        }
+        return memcmp(a, b, n) == 0;
+}
+
+/* Copies n bytes, without a call for short strings. */
+static inline void json_copy(char *d, const char *s, size_t n) {
+        uint64_t x, y;
+        if (n >= 8 && n <= 16) {
+                memcpy(&x, s, 8);
+                memcpy(&y, s + n - 8, 8);
+                memcpy(d, &x, 8);
+                memcpy(d + n - 8, &y, 8);
+        } else if (n < 8) {
+                if (n >= 4) {
+                        uint32_t a, b;
+                        memcpy(&a, s, 4);
+                        memcpy(&b, s + n - 4, 4);
+                        memcpy(d, &a, 4);
+                        memcpy(d + n - 4, &b, 4);
+                } else if (n > 0) {
+                        d[0] = s[0];
+                        d[n / 2] = s[n / 2];
+                        d[n - 1] = s[n - 1];
+                }
+        } else
+                memcpy(d, s, n);
+}
+
+/* A seeded hash for keys. The seed comes from the address-space layout, so
+ * a peer cannot precompute colliding keys for every process. */
+extern const char json_hash_anchor;
 static inline uint64_t json_hash(const char *s, size_t n) {
         uint64_t h = ((uint64_t)(uintptr_t)&json_hash_anchor * 0x9E3779B97F4A7C15u) ^ (n * 0xC2B2AE3D27D4EB4Fu);
         uint64_t w;
@@ -150,7 +208,7 @@ static inline uint64_t json_hash(const char *s, size_t n) {
                         h ^= h >> 31;
                         s += 8;
                 }
-                memcpy(&w, last, 8); /* overlaps the previous word: fine for a hash */
+                memcpy(&w, last, 8); /* may overlap the previous word: fine for a hash */
         }
         h = (h ^ w) * 0x94D049BB133111EBu;
         h ^= h >> 29;
@@ -230,6 +288,11 @@ static inline const char *json_skip_plain(const char *p, const char *end) {
         return p;
 }
 
+/* JSON_SAFE | JSON_ASCII if the n bytes at s are printable ASCII without '"' or '\\', else 0. */
+static inline uint8_t json_plain_flags(const char *s, size_t n) {
+        return json_skip_plain(s, s + n) == s + n ? JSON_SAFE | JSON_ASCII : 0;
+}
+
 /* Index of the member named key (klen bytes), or -1. */
 ssize_t json_object_find(const VlJson *o, const char *key, size_t klen);
 /* Whether double d is integral and in the int64 / uint64 range. */
@@ -237,7 +300,3 @@ bool json_double_to_int64(double d, int64_t *ret);
 bool json_double_to_uint64(double d, uint64_t *ret);
 /* A new string node holding a copy of s (n bytes); no validation. */
 VlJson *json_new_string(const char *s, size_t n);
-/* JSON_SAFE | JSON_ASCII if the n bytes at s are printable ASCII without '"' or '\\', else 0. */
-static inline uint8_t json_plain_flags(const char *s, size_t n) {
-        return json_skip_plain(s, s + n) == s + n ? JSON_SAFE | JSON_ASCII : 0;
-}

@@ -1,35 +1,34 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The JSON parser: strict RFC 8259, iterative (the C stack does not grow
- * with nesting), one allocation per string, number, array and object.
+ * with nesting), nodes carved from slabs (see json-internal.h).
  *
  * Scratch state lives on explicit stacks: values waiting for their
- * container to close, the keys of open objects (their bytes in an arena),
- * and one frame per open container. All start in small on-stack buffers,
- * so parsing a short message allocates only the values themselves.
+ * container to close, the keys of open objects, one frame per open
+ * container, an arena for decoding escaped strings, and the table of
+ * interned keys. All start in small on-stack buffers, so parsing a short
+ * message costs one malloc (its slab).
  */
 
-#include <locale.h>
 #include <float.h>
+#include <locale.h>
+#include <sys/mman.h>
 
 #include "json-internal.h"
 
-typedef struct KeySlot {
-        size_t off; /* in the arena */
-        uint32_t len;
-        uint32_t kflags; /* JSON_SAFE, JSON_ASCII */
-        uint64_t tag;    /* the first bytes, zero-padded: a quick filter for duplicate checks */
-} KeySlot;
-
 typedef struct Frame {
-        size_t vstart; /* first value of this container on the value stack */
-        size_t kstart; /* objects: first key slot */
-        size_t astart; /* objects: arena offset of the first key */
-        uint64_t bloom; /* objects: one bit per key seen (a hash of its tag) */
-        uint32_t *set;  /* objects past DUP_LINEAR_MAX members: hash set of key slots + 1 */
+        size_t vstart;  /* first value of this container on the value stack */
+        size_t kstart;  /* objects: first key on the key stack */
+        uint64_t bloom; /* objects: one bit per key seen, a hash of its node's address */
+        JsonString **set; /* objects past DUP_LINEAR_MAX members: hash set of their keys */
         size_t set_mask;
         bool object;
 } Frame;
+
+typedef struct InternSlot {
+        uint64_t hash;
+        JsonString *key; /* borrowed: the members that use it hold the references */
+} InternSlot;
 
 typedef struct Parser {
         const char *start, *end;
@@ -39,50 +38,87 @@ typedef struct Parser {
 
         VlJson **vals;
         size_t n_vals, cap_vals;
-        KeySlot *keys;
+        JsonString **keys;
         size_t n_keys, cap_keys;
         char *arena;
         size_t n_arena, cap_arena;
         Frame *frames;
         size_t n_frames, cap_frames;
-        /* which stacks moved to the heap */
-        bool vals_heap, keys_heap, arena_heap, frames_heap;
+        InternSlot *intern;
+        size_t n_intern, intern_mask;
+        /* which of them moved to the heap */
+        bool vals_heap, keys_heap, arena_heap, frames_heap, intern_heap;
 
         /* Nodes are carved from here. */
         JsonSlab *slab;
         char *slab_ptr;
         size_t slab_left;
         size_t next_slab; /* size of the next slab */
+        uint8_t slab_flag; /* JSON_SLAB or JSON_HUGE */
 } Parser;
+
+/* Inputs at least this big get huge-page slabs. */
+#define HUGE_INPUT (4u * 1024u * 1024u)
 
 /* Nodes bigger than this get their own malloc. */
 #define SLAB_NODE_MAX (16u * 1024u)
 
+/* Up to this many members, duplicate keys are found by a Bloom filter and
+ * a scan on its hits; past it, by a hash set. */
+#define DUP_LINEAR_MAX 32
+
+/* A JSON_HUGE_SLAB-sized, -aligned slab backed by huge pages where the
+ * kernel offers them, or NULL. */
+static JsonSlab *map_huge_slab(void) {
+        size_t sz = JSON_HUGE_SLAB;
+        char *p = mmap(NULL, 2 * sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+                return NULL;
+        char *a = (char *)(((uintptr_t)p + sz - 1) & ~(uintptr_t)(sz - 1));
+        if (a > p)
+                munmap(p, a - p);
+        if (a + sz < p + 2 * sz)
+                munmap(a + sz, p + 2 * sz - (a + sz));
+#ifdef MADV_HUGEPAGE
+        (void)madvise(a, sz, MADV_HUGEPAGE);
+#endif
+        JsonSlab *slab = (JsonSlab *)a;
+        slab->mapped = 1;
+        return slab;
+}
+
 static VlJson *new_node_slow(Parser *ps, size_t size) {
         VlJson *v;
-        if (size > SLAB_NODE_MAX || size > ps->next_slab - sizeof(JsonSlab)) {
+        JsonSlab *slab = NULL;
+        size_t slab_size = ps->slab_flag == JSON_HUGE ? JSON_HUGE_SLAB : ps->next_slab;
+
+        if (size > SLAB_NODE_MAX || size > slab_size - sizeof(JsonSlab)) {
                 v = malloc(size);
                 if (v)
                         v->flags = 0;
                 return v;
         }
-        JsonSlab *slab = malloc(ps->next_slab);
-        if (!slab)
-                return NULL;
+        if (ps->slab_flag == JSON_HUGE && !(slab = map_huge_slab()))
+                ps->slab_flag = JSON_SLAB; /* no mappings: carry on with malloc */
+        if (!slab) {
+                slab_size = ps->next_slab;
+                if (!(slab = malloc(slab_size)))
+                        return NULL;
+                slab->mapped = 0;
+                if (ps->next_slab < JSON_SLAB_MAX)
+                        ps->next_slab = MIN(ps->next_slab * 2, JSON_SLAB_MAX);
+        }
         slab->live = 1; /* the parser's hold, dropped when it moves on */
-        slab->size = ps->next_slab;
         if (ps->slab)
                 json_slab_release(ps->slab);
         ps->slab = slab;
         ps->slab_ptr = (char *)(slab + 1);
-        ps->slab_left = ps->next_slab - sizeof(JsonSlab);
-        if (ps->next_slab < JSON_SLAB_MAX)
-                ps->next_slab = MIN(ps->next_slab * 2, JSON_SLAB_MAX);
+        ps->slab_left = slab_size - sizeof(JsonSlab);
         v = (VlJson *)ps->slab_ptr;
         ps->slab_ptr += size;
         ps->slab_left -= size;
         slab->live++;
-        v->flags = JSON_SLAB;
+        v->flags = slab->mapped ? JSON_HUGE : JSON_SLAB;
         v->slab_off = (uint16_t)(((char *)v - (char *)slab) >> 3);
         return v;
 }
@@ -97,7 +133,7 @@ static inline VlJson *new_node(Parser *ps, size_t size) {
                 ps->slab_ptr += size;
                 ps->slab_left -= size;
                 ps->slab->live++;
-                v->flags = JSON_SLAB;
+                v->flags = ps->slab_flag;
                 v->slab_off = (uint16_t)(((char *)v - (char *)ps->slab) >> 3);
         } else if (!(v = new_node_slow(ps, size)))
                 return NULL;
@@ -144,6 +180,8 @@ static inline int arena_reserve(Parser *ps, size_t n) {
 }
 
 static inline const char *skip_ws(const char *p, const char *end) {
+        if (_likely_(p < end && (uint8_t)*p > ' '))
+                return p;
         while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
                 p++;
         return p;
@@ -263,8 +301,8 @@ static inline uint8_t scan_flags(int r) {
  * with it *ret points to the decoded bytes at the top of the arena (not
  * reserved). Either way *ret_len bytes, and *pp moves past the closing quote.
  */
-static int scan_string(Parser *ps, const char **pp, const char **ret, size_t *ret_len) {
-        const char *s = *pp + 1, *q = s, *end = ps->end;
+static int scan_string_slow(Parser *ps, const char **pp, const char *q, const char **ret, size_t *ret_len) {
+        const char *s = *pp + 1, *end = ps->end;
         int r, flags = 0;
 
         for (;;) {
@@ -337,6 +375,17 @@ static int scan_string(Parser *ps, const char **pp, const char **ret, size_t *re
         return flags;
 }
 
+static inline int scan_string(Parser *ps, const char **pp, const char **ret, size_t *ret_len) {
+        const char *s = *pp + 1, *q = json_skip_plain(s, ps->end);
+        if (_likely_(q < ps->end && *q == '"')) {
+                *ret = s;
+                *ret_len = q - s;
+                *pp = q + 1;
+                return 0;
+        }
+        return scan_string_slow(ps, pp, q, ret, ret_len);
+}
+
 static int parse_string_value(Parser *ps, const char **pp, VlJson **ret) {
         const char *s;
         size_t n;
@@ -351,114 +400,142 @@ static int parse_string_value(Parser *ps, const char **pp, VlJson **ret) {
         v->h.type = VL_JSON_STRING;
         v->h.flags |= scan_flags(r);
         v->h.len = n;
-        memcpy(v->data, s, n);
+        json_copy(v->data, s, n);
         v->data[n] = 0;
         *ret = &v->h;
         return 0;
 }
 
-/* Up to this many members, duplicate keys are found by a Bloom filter and a
- * linear scan on its hits; past it, by a hash set. */
-#define DUP_LINEAR_MAX 32
-
-/* The first 8 bytes of the key at s (n bytes), zero-padded. The arena
- * always has 8 readable bytes after a key. */
-static inline uint64_t key_tag(const char *s, size_t n) {
-        uint64_t t;
-        memcpy(&t, s, 8);
-        if (n < 8)
-                t &= (UINT64_C(1) << (n * 8)) - 1;
-        return t;
+static int intern_grow(Parser *ps) {
+        size_t cap = (ps->intern_mask + 1) * 2;
+        if (cap > SIZE_MAX / 2 / sizeof(InternSlot))
+                return -ENOMEM;
+        InternSlot *t = calloc(cap, sizeof(InternSlot));
+        if (!t)
+                return -ENOMEM;
+        for (size_t i = 0; i <= ps->intern_mask; i++) {
+                InternSlot *e = &ps->intern[i];
+                if (!e->key)
+                        continue;
+                size_t j = e->hash & (cap - 1);
+                while (t[j].key)
+                        j = (j + 1) & (cap - 1);
+                t[j] = *e;
+        }
+        if (ps->intern_heap)
+                free(ps->intern);
+        ps->intern = t;
+        ps->intern_mask = cap - 1;
+        ps->intern_heap = true;
+        return 0;
 }
 
-/* The duplicate check for big objects: a hash set of the frame's key slots. */
-static int frame_set_add(Parser *ps, Frame *f, size_t k, bool *dup) {
-        size_t n = k - f->kstart + 1; /* members including this one */
-        const KeySlot *ks = &ps->keys[k];
+/* The key node for the n bytes at s, found in or added to the intern table
+ * (with n_ref 0 when new: the caller takes the first reference). */
+static JsonString *intern_key(Parser *ps, const char *s, size_t n, uint8_t flags) {
+        uint64_t h = json_hash(s, n);
+        size_t i = h & ps->intern_mask;
+        for (;;) {
+                InternSlot *e = &ps->intern[i];
+                if (!e->key)
+                        break;
+                if (e->hash == h && e->key->h.len == n && json_mem_equal(e->key->data, s, n))
+                        return e->key;
+                i = (i + 1) & ps->intern_mask;
+        }
+        if ((ps->n_intern + 1) * 2 > ps->intern_mask + 1) {
+                if (intern_grow(ps) < 0)
+                        return NULL;
+                i = h & ps->intern_mask;
+                while (ps->intern[i].key)
+                        i = (i + 1) & ps->intern_mask;
+        }
+        JsonString *k = (JsonString *)new_node(ps, sizeof(JsonString) + n + 1);
+        if (!k)
+                return NULL;
+        k->h.n_ref = 0;
+        k->h.type = VL_JSON_STRING;
+        k->h.flags |= flags;
+        k->h.len = n;
+        json_copy(k->data, s, n);
+        k->data[n] = 0;
+        ps->intern[i] = (InternSlot){.hash = h, .key = k};
+        ps->n_intern++;
+        return k;
+}
+
+static inline size_t ptr_hash(const void *p) {
+        return (size_t)(((uint64_t)(uintptr_t)p >> 3) * 0x9E3779B97F4A7C15u >> 32);
+}
+
+static int set_insert(Frame *f, JsonString *k, bool *dup) {
+        size_t i = ptr_hash(k) & f->set_mask;
+        while (f->set[i]) {
+                if (f->set[i] == k) {
+                        *dup = true;
+                        return 0;
+                }
+                i = (i + 1) & f->set_mask;
+        }
+        f->set[i] = k;
+        *dup = false;
+        return 0;
+}
+
+/* The duplicate check for big objects: a hash set of the frame's key nodes. */
+static int frame_set_add(Parser *ps, Frame *f, JsonString *k, bool *dup) {
+        size_t n = ps->n_keys - f->kstart + 1; /* members including this one */
         if (!f->set || n * 2 > f->set_mask + 1) {
-                size_t cap = f->set ? (f->set_mask + 1) * 2 : 64;
+                size_t cap = f->set ? (f->set_mask + 1) * 2 : 128;
                 while (cap < n * 2)
                         cap *= 2;
-                uint32_t *set = calloc(cap, sizeof(uint32_t));
+                JsonString **set = calloc(cap, sizeof(JsonString *));
                 if (!set)
                         return -ENOMEM;
                 free(f->set);
                 f->set = set;
                 f->set_mask = cap - 1;
-                /* (Re)insert the members before this one; they are known to be distinct. */
-                for (size_t i = f->kstart; i < k; i++) {
-                        const KeySlot *e = &ps->keys[i];
-                        size_t slot = json_hash(ps->arena + e->off, e->len) & f->set_mask;
-                        while (set[slot])
-                                slot = (slot + 1) & f->set_mask;
-                        set[slot] = (uint32_t)(i - f->kstart + 1);
-                }
+                bool d;
+                for (size_t i = f->kstart; i < ps->n_keys; i++)
+                        set_insert(f, ps->keys[i], &d);
         }
-        const char *key = ps->arena + ks->off;
-        size_t slot = json_hash(key, ks->len) & f->set_mask;
-        uint32_t e;
-        while ((e = f->set[slot])) {
-                const KeySlot *o = &ps->keys[f->kstart + e - 1];
-                if (o->len == ks->len && memcmp(ps->arena + o->off, key, ks->len) == 0) {
-                        *dup = true;
-                        return 0;
-                }
-                slot = (slot + 1) & f->set_mask;
-        }
-        f->set[slot] = (uint32_t)(n);
-        *dup = false;
-        return 0;
+        return set_insert(f, k, dup);
 }
 
-/* Parses the key at *pp into the arena and pushes its slot, refusing duplicates. */
+/* Parses the key at *pp and pushes its node, refusing duplicates. */
 static int parse_key(Parser *ps, const char **pp) {
         const char *start = *pp, *s;
         size_t n;
-        int r = scan_string(ps, pp, &s, &n);
-        if (r < 0)
-                return r;
-        if (n > JSON_KEY_MAX)
-                return fail(ps, start, -E2BIG, "object key too long");
-        uint8_t kflags = scan_flags(r);
-        bool decoded = r & SCAN_DECODED;
-        /* The key, its NUL and room for key_tag() to read 8 bytes (decoded
-         * bytes beyond n_arena survive a reallocation). */
-        if ((r = arena_reserve(ps, n + 8)) < 0)
-                return r;
-        if (!decoded)
-                memcpy(ps->arena + ps->n_arena, s, n);
-        char *key = ps->arena + ps->n_arena;
-        key[n] = 0;
+        int r;
 
         if (_unlikely_(ps->n_keys == ps->cap_keys) &&
-            (r = stack_grow((void **)&ps->keys, &ps->cap_keys, ps->n_keys + 1, sizeof(KeySlot),
+            (r = stack_grow((void **)&ps->keys, &ps->cap_keys, ps->n_keys + 1, sizeof(JsonString *),
                             &ps->keys_heap)) < 0)
                 return r;
-        Frame *f = &ps->frames[ps->n_frames - 1];
-        uint64_t tag = key_tag(key, n);
-        size_t k = ps->n_keys;
-        ps->keys[k] = (KeySlot){.off = ps->n_arena, .len = (uint32_t)n, .kflags = kflags, .tag = tag};
+        if ((r = scan_string(ps, pp, &s, &n)) < 0)
+                return r;
+        JsonString *k = intern_key(ps, s, n, scan_flags(r));
+        if (!k)
+                return -ENOMEM;
 
+        Frame *f = &ps->frames[ps->n_frames - 1];
         bool dup = false;
-        if (k - f->kstart < DUP_LINEAR_MAX) {
-                uint64_t bit = UINT64_C(1) << (((tag ^ n) * 0x9E3779B97F4A7C15u) >> 58);
+        if (ps->n_keys - f->kstart < DUP_LINEAR_MAX) {
+                uint64_t bit = UINT64_C(1) << (ptr_hash(k) & 63);
                 if (f->bloom & bit)
-                        for (size_t i = f->kstart; i < k; i++) {
-                                const KeySlot *o = &ps->keys[i];
-                                if (o->tag == tag && o->len == n &&
-                                    (n <= 8 || memcmp(ps->arena + o->off + 8, key + 8, n - 8) == 0)) {
+                        for (size_t i = f->kstart; i < ps->n_keys; i++)
+                                if (ps->keys[i] == k) {
                                         dup = true;
                                         break;
                                 }
-                        }
                 f->bloom |= bit;
         } else if ((r = frame_set_add(ps, f, k, &dup)) < 0)
                 return r;
         if (dup)
                 return fail(ps, start, -EINVAL, "duplicate object key");
 
-        ps->n_keys++;
-        ps->n_arena += n + 1;
+        k->h.n_ref++;
+        ps->keys[ps->n_keys++] = k;
         return 0;
 }
 
@@ -555,46 +632,89 @@ static int to_double(Parser *ps, const char *start, const char *end, const char 
         return 0;
 }
 
+static inline bool is_digit(char c) {
+        return (unsigned)(c - '0') < 10;
+}
+
 static int parse_number(Parser *ps, const char **pp, VlJson **ret) {
         const char *p = *pp, *start = p, *end = ps->end;
-        bool neg = false;
+        bool neg = *p == '-';
+        uint64_t m = 0;
+        VlJson *v;
         int r;
 
-        if (*p == '-') {
-                neg = true;
-                p++;
-        }
+        p += neg;
         const char *ip = p;
-        if (p == end || (unsigned)(*p - '0') > 9)
+        if (p == end || !is_digit(*p))
                 return fail(ps, start, -EINVAL, "invalid number");
         if (*p == '0') {
                 p++;
-                if (p < end && (unsigned)(*p - '0') <= 9)
+                if (p < end && is_digit(*p))
                         return fail(ps, start, -EINVAL, "leading zero in number");
-        } else
-                while (p < end && (unsigned)(*p - '0') <= 9)
+        } else {
+                const char *stop = end - p > 19 ? p + 19 : end;
+                while (p < stop && is_digit(*p))
+                        m = m * 10 + (uint64_t)(*p++ - '0');
+                while (p < end && is_digit(*p))
                         p++;
-        const char *ip_end = p, *fp = p, *fp_end = p;
-        bool integral = true;
+        }
+        const char *ip_end = p;
+
+        if (_likely_(p == end || (*p != '.' && *p != 'e' && *p != 'E'))) {
+                /* An integer literal. */
+                size_t nd = ip_end - ip;
+                bool fits = nd <= 19;
+                if (nd == 20) {
+                        uint64_t d = (uint64_t)(ip[19] - '0');
+                        if (m <= (UINT64_MAX - d) / 10) {
+                                m = m * 10 + d;
+                                fits = true;
+                        }
+                }
+                if (fits) {
+                        *pp = p;
+                        if (!neg && m < JSON_SMALL_INTS) {
+                                *ret = &json_small_ints[m];
+                                return 0;
+                        }
+                        if (!(v = new_node(ps, sizeof(VlJson))))
+                                return -ENOMEM;
+                        *ret = v;
+                        if (!neg) {
+                                v->type = m <= INT64_MAX ? VL_JSON_INT : VL_JSON_UINT;
+                                v->u = m;
+                        } else if (m == 0) { /* "-0": a double, so it survives a round trip */
+                                v->type = VL_JSON_DOUBLE;
+                                v->d = -0.0;
+                        } else if (m <= (uint64_t)INT64_MAX + 1) {
+                                v->type = VL_JSON_INT;
+                                v->i = (int64_t)(0 - m);
+                        } else {
+                                v->type = VL_JSON_DOUBLE;
+                                v->d = -(double)m; /* a correctly rounded conversion */
+                        }
+                        return 0;
+                }
+        }
+
+        const char *fp = p, *fp_end = p;
         if (p < end && *p == '.') {
-                integral = false;
                 fp = ++p;
-                if (p == end || (unsigned)(*p - '0') > 9)
+                if (p == end || !is_digit(*p))
                         return fail(ps, p, -EINVAL, "expected a digit after the decimal point");
-                while (p < end && (unsigned)(*p - '0') <= 9)
+                while (p < end && is_digit(*p))
                         p++;
                 fp_end = p;
         }
         int64_t exp10 = 0;
         if (p < end && (*p == 'e' || *p == 'E')) {
-                integral = false;
                 bool eneg = false;
                 p++;
                 if (p < end && (*p == '+' || *p == '-'))
                         eneg = *p++ == '-';
-                if (p == end || (unsigned)(*p - '0') > 9)
+                if (p == end || !is_digit(*p))
                         return fail(ps, p, -EINVAL, "expected a digit in the exponent");
-                while (p < end && (unsigned)(*p - '0') <= 9) {
+                while (p < end && is_digit(*p)) {
                         if (exp10 < 1000000000)
                                 exp10 = exp10 * 10 + (*p - '0');
                         p++;
@@ -604,66 +724,26 @@ static int parse_number(Parser *ps, const char **pp, VlJson **ret) {
         }
         *pp = p;
 
-        VlJson *v = new_node(ps, sizeof(VlJson));
-        if (!v)
-                return -ENOMEM;
-        *ret = v;
-
-        size_t nd = ip_end - ip;
-        if (integral && nd <= 20) {
-                uint64_t m = 0;
-                const char *c = ip;
-                for (; c < ip_end && c < ip + 19; c++)
-                        m = m * 10 + (uint64_t)(*c - '0');
-                bool fits = true;
-                if (c < ip_end) {
-                        uint64_t d = (uint64_t)(*c - '0');
-                        if (m > (UINT64_MAX - d) / 10)
-                                fits = false;
-                        else
-                                m = m * 10 + d;
-                }
-                if (fits) {
-                        if (!neg) {
-                                v->type = m <= INT64_MAX ? VL_JSON_INT : VL_JSON_UINT;
-                                v->u = m;
-                                return 0;
-                        }
-                        if (m == 0) { /* "-0": a double, so it survives a round trip */
-                                v->type = VL_JSON_DOUBLE;
-                                v->d = -0.0;
-                                return 0;
-                        }
-                        if (m <= (uint64_t)INT64_MAX + 1) {
-                                v->type = VL_JSON_INT;
-                                v->i = (int64_t)(0 - m);
-                                return 0;
-                        }
-                        v->type = VL_JSON_DOUBLE;
-                        v->d = -(double)m; /* correctly rounded conversion */
-                        return 0;
-                }
-        }
-        v->type = VL_JSON_DOUBLE;
-        r = to_double(ps, start, p, ip, ip_end, fp, fp_end, exp10, neg, &v->d);
-        if (r < 0) {
-                vl_json_unref(v);
-                *ret = NULL;
+        double d;
+        if ((r = to_double(ps, start, p, ip, ip_end, fp, fp_end, exp10, neg, &d)) < 0)
                 return r;
-        }
+        if (!(v = new_node(ps, sizeof(VlJson))))
+                return -ENOMEM;
+        v->type = VL_JSON_DOUBLE;
+        v->d = d;
+        *ret = v;
         return 0;
 }
 
-static VlJson *new_container(Parser *ps, bool object, size_t n, size_t kbytes) {
+static VlJson *new_container(Parser *ps, bool object, size_t n) {
         VlJson *v;
         if (object) {
-                JsonObject *o = (JsonObject *)new_node(ps, sizeof(JsonObject) + n * sizeof(JsonMember) + kbytes);
+                JsonObject *o = (JsonObject *)new_node(ps, sizeof(JsonObject) + n * sizeof(JsonMember));
                 if (!o)
                         return NULL;
                 o->cap = n;
                 o->m = (JsonMember *)(o + 1);
                 o->index = NULL;
-                o->index_mask = 0;
                 v = &o->h;
         } else {
                 JsonArray *a = (JsonArray *)new_node(ps, sizeof(JsonArray) + n * sizeof(VlJson *));
@@ -686,29 +766,20 @@ static VlJson *close_frame(Parser *ps) {
         VlJson *v;
 
         if (!f->object) {
-                if (!(v = new_container(ps, false, n, 0)))
+                if (!(v = new_container(ps, false, n)))
                         return NULL;
                 memcpy(json_arr(v)->items, ps->vals + f->vstart, n * sizeof(VlJson *));
         } else {
-                size_t kbytes = ps->n_arena - f->astart;
                 free(f->set);
                 f->set = NULL;
-                if (!(v = new_container(ps, true, n, kbytes)))
+                if (!(v = new_container(ps, true, n)))
                         return NULL;
-                JsonObject *o = json_obj(v);
-                char *kd = (char *)(o->m + n);
-                memcpy(kd, ps->arena + f->astart, kbytes);
-                const KeySlot *ks = ps->keys + f->kstart;
+                JsonMember *m = json_obj(v)->m;
+                JsonString **ks = ps->keys + f->kstart;
                 VlJson **vs = ps->vals + f->vstart;
                 for (size_t i = 0; i < n; i++)
-                        o->m[i] = (JsonMember){
-                                .key = kd + (ks[i].off - f->astart),
-                                .value = vs[i],
-                                .klen = ks[i].len,
-                                .kflags = ks[i].kflags,
-                        };
+                        m[i] = (JsonMember){.key = ks[i], .value = vs[i]};
                 ps->n_keys = f->kstart;
-                ps->n_arena = f->astart;
         }
         ps->n_vals = f->vstart;
         return v;
@@ -724,7 +795,6 @@ static int push_frame(Parser *ps, bool object) {
         ps->frames[ps->n_frames++] = (Frame){
                 .vstart = ps->n_vals,
                 .kstart = ps->n_keys,
-                .astart = ps->n_arena,
                 .object = object,
         };
         return 0;
@@ -732,6 +802,7 @@ static int push_frame(Parser *ps, bool object) {
 
 static int parse_text(Parser *ps, VlJson **ret) {
         const char *p = ps->start, *end = ps->end;
+        bool object = false; /* whether the innermost open container is an object */
         VlJson *v;
         int r;
 
@@ -769,25 +840,26 @@ value:
                 break;
         case '[':
         case '{': {
-                bool object = *p == '{';
+                bool is_object = *p == '{';
                 if (ps->n_frames >= ps->max_depth)
                         return fail(ps, p, -ELOOP, "nesting too deep");
                 p = skip_ws(p + 1, end);
-                if (p < end && *p == (object ? '}' : ']')) {
+                if (p < end && *p == (is_object ? '}' : ']')) {
                         p++;
-                        if (!(v = new_container(ps, object, 0, 0)))
+                        if (!(v = new_container(ps, is_object, 0)))
                                 return -ENOMEM;
                         break;
                 }
-                if ((r = push_frame(ps, object)) < 0)
+                if ((r = push_frame(ps, is_object)) < 0)
                         return r;
+                object = is_object;
                 if (object)
                         goto key;
                 goto value;
         }
         case ']':
                 /* '[' directly followed by ']' was handled above: this one follows a comma. */
-                if (ps->n_frames > 0 && !ps->frames[ps->n_frames - 1].object)
+                if (ps->n_frames > 0 && !object)
                         return fail(ps, p, -EINVAL, "trailing comma in array");
                 return fail(ps, p, -EINVAL, "unexpected character");
         default:
@@ -795,10 +867,10 @@ value:
         }
 
 next:
-        if (ps->n_frames == 0) {
+        if (_unlikely_(ps->n_frames == 0)) {
                 p = skip_ws(p, end);
                 if (p != end) {
-                        vl_json_unref(v);
+                        json_unref(v);
                         return fail(ps, p, -EINVAL, "trailing characters after the value");
                 }
                 *ret = v;
@@ -806,14 +878,13 @@ next:
         }
         if (_unlikely_(ps->n_vals == ps->cap_vals) &&
             stack_grow((void **)&ps->vals, &ps->cap_vals, ps->n_vals + 1, sizeof(VlJson *), &ps->vals_heap) < 0) {
-                vl_json_unref(v);
+                json_unref(v);
                 return -ENOMEM;
         }
         ps->vals[ps->n_vals++] = v;
         p = skip_ws(p, end);
         if (_unlikely_(p == end))
                 return fail(ps, p, -EINVAL, "unexpected end of input");
-        bool object = ps->frames[ps->n_frames - 1].object;
         if (*p == ',') {
                 p++;
                 if (object)
@@ -824,6 +895,7 @@ next:
                 p++;
                 if (!(v = close_frame(ps)))
                         return -ENOMEM;
+                object = ps->n_frames > 0 && ps->frames[ps->n_frames - 1].object;
                 goto next;
         }
         return fail(ps, p, -EINVAL, object ? "expected ',' or '}'" : "expected ',' or ']'");
@@ -880,9 +952,10 @@ _public_ int vl_json_parse(const char *text, size_t len, const VlJsonLimits *lim
         }
 
         VlJson *vals_buf[64];
-        KeySlot keys_buf[32];
-        char arena_buf[1024];
+        JsonString *keys_buf[32];
+        char arena_buf[256];
         Frame frames_buf[16];
+        InternSlot intern_buf[32] = {};
         Parser ps = {
                 .start = text,
                 .end = text + len,
@@ -895,14 +968,19 @@ _public_ int vl_json_parse(const char *text, size_t len, const VlJsonLimits *lim
                 .cap_arena = sizeof(arena_buf),
                 .frames = frames_buf,
                 .cap_frames = ELEMENTSOF(frames_buf),
+                .intern = intern_buf,
+                .intern_mask = ELEMENTSOF(intern_buf) - 1,
                 /* Room for a small message's nodes in one slab; bigger ones grow to JSON_SLAB_MAX. */
                 .next_slab = MIN(MAX(len + len / 2, (size_t)256) + sizeof(JsonSlab), JSON_SLAB_MAX),
+                .slab_flag = len >= HUGE_INPUT ? JSON_HUGE : JSON_SLAB,
         };
         VlJson *v = NULL;
         int r = parse_text(&ps, &v);
 
         for (size_t i = 0; i < ps.n_vals; i++)
-                vl_json_unref(ps.vals[i]);
+                json_unref(ps.vals[i]);
+        for (size_t i = 0; i < ps.n_keys; i++)
+                json_unref(&ps.keys[i]->h);
         for (size_t i = 0; i < ps.n_frames; i++)
                 free(ps.frames[i].set);
         if (ps.vals_heap)
@@ -913,6 +991,8 @@ _public_ int vl_json_parse(const char *text, size_t len, const VlJsonLimits *lim
                 free(ps.arena);
         if (ps.frames_heap)
                 free(ps.frames);
+        if (ps.intern_heap)
+                free(ps.intern);
         if (ps.slab)
                 json_slab_release(ps.slab);
 
@@ -928,6 +1008,6 @@ _public_ int vl_json_parse(const char *text, size_t len, const VlJsonLimits *lim
         if (ret)
                 *ret = v;
         else
-                vl_json_unref(v);
+                json_unref(v);
         return 0;
 }

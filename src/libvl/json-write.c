@@ -732,26 +732,39 @@ static const char digits2[200] = "0001020304050607080910111213141516171819202122
                                  "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
                                  "8081828384858687888990919293949596979899";
 
+static inline unsigned count_digits(uint64_t v) {
+        unsigned n = 1;
+        for (;;) {
+                if (v < 10)
+                        return n;
+                if (v < 100)
+                        return n + 1;
+                if (v < 1000)
+                        return n + 2;
+                if (v < 10000)
+                        return n + 3;
+                v /= 10000;
+                n += 4;
+        }
+}
+
 /* Writes the decimal digits of v at o; returns the end. */
-static char *put_u64(char *o, uint64_t v) {
-        char buf[20], *p = buf + sizeof(buf);
+static inline char *put_u64(char *o, uint64_t v) {
+        char *e = o + count_digits(v), *p = e;
         while (v >= 100) {
                 unsigned r = (unsigned)(v % 100);
                 v /= 100;
                 p -= 2;
                 memcpy(p, digits2 + 2 * r, 2);
         }
-        if (v >= 10) {
-                p -= 2;
-                memcpy(p, digits2 + 2 * v, 2);
-        } else
-                *--p = (char)('0' + v);
-        size_t n = buf + sizeof(buf) - p;
-        memcpy(o, p, n);
-        return o + n;
+        if (v >= 10)
+                memcpy(p - 2, digits2 + 2 * v, 2);
+        else
+                p[-1] = (char)('0' + v);
+        return e;
 }
 
-static char *put_i64(char *o, int64_t i) {
+static inline char *put_i64(char *o, int64_t i) {
         if (i < 0) {
                 *o++ = '-';
                 return put_u64(o, 0 - (uint64_t)i);
@@ -823,25 +836,41 @@ static char *put_double(char *o, double d) {
         return put_i64(o, point - 1);
 }
 
-/* ---- Output buffer helpers ---- */
+/* ---- Output ---- */
 
-/* A pointer to room for n more bytes (and the NUL) at the end of b, or NULL. */
-static inline char *room(VlBuf *b, size_t n) {
-        if (_unlikely_(b->cap - b->len <= n) && vl_buf_reserve(b, n) < 0)
+/*
+ * The writer passes its output position around by value (so it stays in a
+ * register) and returns the new one, or NULL when out of memory. Out holds
+ * the buffer; end keeps one byte free for the NUL.
+ */
+typedef struct Out {
+        VlBuf *b;
+        char *end;
+        unsigned flags;
+} Out;
+
+static char *out_grow(Out *w, char *o, size_t n) {
+        VlBuf *b = w->b;
+        b->len = o ? (size_t)(o - b->data) : b->len;
+        if (vl_buf_reserve(b, n) < 0)
                 return NULL;
+        w->end = b->data + b->cap - 1;
         return b->data + b->len;
 }
 
-static inline int put(VlBuf *b, const char *s, size_t n) {
-        char *o = room(b, n);
-        if (!o)
-                return -ENOMEM;
+/* o, with room for n more bytes; NULL if out of memory. */
+#define ROOM(w, o, n)                                                                                          \
+        do {                                                                                                   \
+                if (_unlikely_((size_t)((w)->end - (o)) < (size_t)(n)) && !((o) = out_grow((w), (o), (n))))   \
+                        return NULL;                                                                           \
+        } while (0)
+
+static inline char *put_lit(char *o, const char *s, size_t n) {
         memcpy(o, s, n);
-        b->len += n;
-        return 0;
+        return o + n;
 }
 
-#define PUT_LITERAL(b, s) put((b), (s), sizeof(s) - 1)
+#define PUT_LIT(o, s) put_lit((o), (s), sizeof(s) - 1)
 
 /* ---- Strings ---- */
 
@@ -857,225 +886,254 @@ static char *put_u_escape(char *o, unsigned u) {
         return o + 6;
 }
 
-/* Writes the quoted, escaped string; the caller has written any colour. */
-static int put_string(VlBuf *b, const char *s, size_t n, bool ascii) {
+/* Writes the escape for the special byte(s) at q; *pp moves past them. */
+static char *put_special(char *o, const char *q, const char *end, const char **pp, bool ascii) {
+        static const char named[32] = {['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't'};
+        uint8_t c = (uint8_t)*q;
+        *pp = q + 1;
+        if (c == '"' || c == '\\') {
+                o[0] = '\\';
+                o[1] = (char)c;
+                return o + 2;
+        }
+        if (c < 0x20) {
+                if (!named[c])
+                        return put_u_escape(o, c);
+                o[0] = '\\';
+                o[1] = named[c];
+                return o + 2;
+        }
+        size_t k = json_utf8_seq((const uint8_t *)q, (const uint8_t *)end);
+        if (!k) /* not UTF-8: U+FFFD */
+                return ascii ? put_u_escape(o, 0xFFFD) : PUT_LIT(o, "\xEF\xBF\xBD");
+        *pp = q + k;
+        if (!ascii) {
+                memcpy(o, q, k);
+                return o + k;
+        }
+        const uint8_t *u = (const uint8_t *)q;
+        uint32_t cp;
+        if (k == 2)
+                cp = (u[0] & 0x1Fu) << 6 | (u[1] & 0x3Fu);
+        else if (k == 3)
+                cp = (u[0] & 0x0Fu) << 12 | (u[1] & 0x3Fu) << 6 | (u[2] & 0x3Fu);
+        else
+                cp = (u[0] & 0x07u) << 18 | (u[1] & 0x3Fu) << 12 | (u[2] & 0x3Fu) << 6 | (u[3] & 0x3Fu);
+        if (cp < 0x10000)
+                return put_u_escape(o, cp);
+        cp -= 0x10000;
+        o = put_u_escape(o, 0xD800 | cp >> 10);
+        return put_u_escape(o, 0xDC00 | (cp & 0x3FF));
+}
+
+/* The quoted, escaped string, without colour. */
+static char *put_string_escaped(Out *w, char *o, const char *s, size_t n) {
         const char *p = s, *end = s + n;
-        char *o = room(b, n + 2);
-        if (!o)
-                return -ENOMEM;
+        bool ascii = w->flags & VL_JSON_FORMAT_ASCII;
+        ROOM(w, o, n + 2);
         *o++ = '"';
-        b->len++;
         for (;;) {
                 const char *q = json_skip_plain(p, end);
                 /* Room for the run, the longest escape (12) and the closing quote. */
-                if (!(o = room(b, (q - p) + 13)))
-                        return -ENOMEM;
+                ROOM(w, o, (size_t)(q - p) + 13);
                 memcpy(o, p, q - p);
                 o += q - p;
-                if (q == end) {
-                        *o++ = '"';
-                        b->len = o - b->data;
-                        return 0;
-                }
-                uint8_t c = (uint8_t)*q;
-                p = q + 1;
-                if (c == '"' || c == '\\') {
-                        o[0] = '\\';
-                        o[1] = (char)c;
-                        o += 2;
-                } else if (c < 0x20) {
-                        static const char named[32] = {['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n',
-                                                       ['\r'] = 'r', ['\t'] = 't'};
-                        if (named[c]) {
-                                o[0] = '\\';
-                                o[1] = named[c];
-                                o += 2;
-                        } else
-                                o = put_u_escape(o, c);
-                } else {
-                        size_t k = json_utf8_seq((const uint8_t *)q, (const uint8_t *)end);
-                        if (!k) { /* not UTF-8: U+FFFD */
-                                if (ascii)
-                                        o = put_u_escape(o, 0xFFFD);
-                                else {
-                                        memcpy(o, "\xEF\xBF\xBD", 3);
-                                        o += 3;
-                                }
-                        } else if (!ascii) {
-                                memcpy(o, q, k);
-                                o += k;
-                                p = q + k;
-                        } else {
-                                const uint8_t *u = (const uint8_t *)q;
-                                uint32_t cp;
-                                if (k == 2)
-                                        cp = (u[0] & 0x1Fu) << 6 | (u[1] & 0x3Fu);
-                                else if (k == 3)
-                                        cp = (u[0] & 0x0Fu) << 12 | (u[1] & 0x3Fu) << 6 | (u[2] & 0x3Fu);
-                                else
-                                        cp = (u[0] & 0x07u) << 18 | (u[1] & 0x3Fu) << 12 | (u[2] & 0x3Fu) << 6 |
-                                             (u[3] & 0x3Fu);
-                                if (cp >= 0x10000) {
-                                        cp -= 0x10000;
-                                        o = put_u_escape(o, 0xD800 | cp >> 10);
-                                        o = put_u_escape(o, 0xDC00 | (cp & 0x3FF));
-                                } else
-                                        o = put_u_escape(o, cp);
-                                p = q + k;
-                        }
-                }
-                b->len = o - b->data;
+                if (q == end)
+                        break;
+                o = put_special(o, q, end, &p, ascii);
         }
+        *o++ = '"';
+        return o;
 }
 
-/* sflags: JSON_SAFE and JSON_ASCII as known for s, which allow copying it as is. */
-static inline int write_string(VlBuf *b, const char *s, size_t n, uint8_t sflags, unsigned flags,
-                               const char *color, size_t color_len) {
-        int r;
-        if ((sflags & JSON_SAFE) && ((sflags & JSON_ASCII) || !(flags & VL_JSON_FORMAT_ASCII)) &&
-            !(flags & VL_JSON_FORMAT_COLOR)) {
-                char *o = room(b, n + 2);
-                if (!o)
-                        return -ENOMEM;
-                o[0] = '"';
-                memcpy(o + 1, s, n);
-                o[n + 1] = '"';
-                b->len += n + 2;
-                return 0;
+/* Whether a string with these JSON_SAFE/JSON_ASCII flags can be copied as is. */
+static inline bool verbatim(uint8_t sflags, unsigned flags) {
+        return (sflags & JSON_SAFE) && ((sflags & JSON_ASCII) || !(flags & VL_JSON_FORMAT_ASCII));
+}
+
+static char *write_string(Out *w, char *o, const char *s, size_t n, uint8_t sflags, const char *color) {
+        bool colored = w->flags & VL_JSON_FORMAT_COLOR;
+        if (colored) {
+                ROOM(w, o, 8);
+                o = put_lit(o, color, strlen(color));
         }
-        if ((flags & VL_JSON_FORMAT_COLOR) && (r = put(b, color, color_len)) < 0)
-                return r;
-        if ((r = put_string(b, s, n, flags & VL_JSON_FORMAT_ASCII)) < 0)
-                return r;
-        if (flags & VL_JSON_FORMAT_COLOR)
-                return PUT_LITERAL(b, COLOR_RESET);
-        return 0;
+        if (verbatim(sflags, w->flags)) {
+                ROOM(w, o, n + 2);
+                *o++ = '"';
+                json_copy(o, s, n);
+                o += n;
+                *o++ = '"';
+        } else if (!(o = put_string_escaped(w, o, s, n)))
+                return NULL;
+        if (colored) {
+                ROOM(w, o, sizeof(COLOR_RESET));
+                o = PUT_LIT(o, COLOR_RESET);
+        }
+        return o;
 }
 
 /* ---- Values ---- */
 
-static int write_scalar(VlBuf *b, const VlJson *v, unsigned flags) {
-        bool color = flags & VL_JSON_FORMAT_COLOR;
-        char *o = room(b, DOUBLE_MAX_CHARS + sizeof(COLOR_NUMBER) + sizeof(COLOR_RESET));
-        if (!o)
-                return -ENOMEM;
-        const char *lit = NULL;
-        size_t lit_len = 0;
-        switch (v ? v->type : VL_JSON_NULL) {
+static char *write_scalar(Out *w, char *o, const VlJson *v) {
+        bool colored = w->flags & VL_JSON_FORMAT_COLOR;
+        ROOM(w, o, DOUBLE_MAX_CHARS + sizeof(COLOR_NUMBER) + sizeof(COLOR_RESET));
+        uint8_t type = v ? v->type : VL_JSON_NULL;
+        if (colored)
+                o = type == VL_JSON_NULL || type == VL_JSON_BOOL ? PUT_LIT(o, COLOR_LIT) : PUT_LIT(o, COLOR_NUMBER);
+        switch (type) {
         case VL_JSON_NULL:
-                lit = "null";
-                lit_len = 4;
+                o = PUT_LIT(o, "null");
                 break;
         case VL_JSON_BOOL:
-                lit = v->b ? "true" : "false";
-                lit_len = v->b ? 4 : 5;
+                o = v->b ? PUT_LIT(o, "true") : PUT_LIT(o, "false");
+                break;
+        case VL_JSON_INT:
+                o = put_i64(o, v->i);
+                break;
+        case VL_JSON_UINT:
+                o = put_u64(o, v->u);
                 break;
         default:
+                o = put_double(o, v->d);
                 break;
         }
-        if (color) {
-                const char *c = lit ? COLOR_LIT : COLOR_NUMBER;
-                memcpy(o, c, sizeof(COLOR_LIT) - 1);
-                o += sizeof(COLOR_LIT) - 1;
-        }
-        if (lit) {
-                memcpy(o, lit, lit_len);
-                o += lit_len;
-        } else if (v->type == VL_JSON_INT)
-                o = put_i64(o, v->i);
-        else if (v->type == VL_JSON_UINT)
-                o = put_u64(o, v->u);
-        else
-                o = put_double(o, v->d);
-        if (color) {
-                memcpy(o, COLOR_RESET, sizeof(COLOR_RESET) - 1);
-                o += sizeof(COLOR_RESET) - 1;
-        }
-        b->len = o - b->data;
-        return 0;
+        if (colored)
+                o = PUT_LIT(o, COLOR_RESET);
+        return o;
 }
 
-/* A newline and two spaces per level (PRETTY only), after an optional separator. */
-static inline int put_break(VlBuf *b, char sep, unsigned flags, unsigned depth) {
-        if (!(flags & VL_JSON_FORMAT_PRETTY)) {
-                if (!sep)
-                        return 0;
-                char *o = room(b, 1);
-                if (!o)
-                        return -ENOMEM;
-                *o = sep;
-                b->len++;
-                return 0;
-        }
+/* PRETTY: sep (if any), a newline and two spaces per level. */
+static char *put_break(Out *w, char *o, char sep, unsigned depth) {
         size_t n = (size_t)depth * 2;
-        char *o = room(b, n + 2);
-        if (!o)
-                return -ENOMEM;
+        ROOM(w, o, n + 2);
         if (sep)
                 *o++ = sep;
         *o++ = '\n';
         memset(o, ' ', n);
-        b->len = o + n - b->data;
-        return 0;
+        return o + n;
 }
 
-static int write_value(VlBuf *b, const VlJson *v, unsigned flags, unsigned depth) {
-        int r;
+static char *write_value(Out *w, char *o, const VlJson *v, unsigned depth);
+
+static char *write_array(Out *w, char *o, const VlJson *v, unsigned depth) {
+        VlJson *const *items = json_arr(v)->items;
+        bool pretty = w->flags & VL_JSON_FORMAT_PRETTY;
+        ROOM(w, o, 2);
+        *o++ = '[';
+        if (v->n == 0) {
+                *o++ = ']';
+                return o;
+        }
+        for (size_t i = 0; i < v->n; i++) {
+                if (pretty)
+                        o = put_break(w, o, i ? ',' : 0, depth + 1);
+                else if (i) {
+                        ROOM(w, o, 1);
+                        *o++ = ',';
+                }
+                if (!o || !(o = write_value(w, o, items[i], depth + 1)))
+                        return NULL;
+        }
+        if (pretty && !(o = put_break(w, o, 0, depth)))
+                return NULL;
+        ROOM(w, o, 1);
+        *o++ = ']';
+        return o;
+}
+
+static char *write_object(Out *w, char *o, const VlJson *v, unsigned depth) {
+        const JsonMember *m = json_obj(v)->m;
+        bool pretty = w->flags & VL_JSON_FORMAT_PRETTY;
+        bool plain = !(w->flags & (VL_JSON_FORMAT_PRETTY | VL_JSON_FORMAT_COLOR));
+        ROOM(w, o, 2);
+        *o++ = '{';
+        if (v->n == 0) {
+                *o++ = '}';
+                return o;
+        }
+        for (size_t i = 0; i < v->n; i++) {
+                const JsonString *k = m[i].key;
+                if (plain && verbatim(k->h.flags, w->flags)) {
+                        /* The common case in one go: ,"key": */
+                        ROOM(w, o, k->h.len + 4);
+                        if (i)
+                                *o++ = ',';
+                        *o++ = '"';
+                        json_copy(o, k->data, k->h.len);
+                        o += k->h.len;
+                        *o++ = '"';
+                        *o++ = ':';
+                } else {
+                        if (pretty)
+                                o = put_break(w, o, i ? ',' : 0, depth + 1);
+                        else if (i) {
+                                ROOM(w, o, 1);
+                                *o++ = ',';
+                        }
+                        if (!o || !(o = write_string(w, o, k->data, k->h.len, k->h.flags, COLOR_KEY)))
+                                return NULL;
+                        ROOM(w, o, 2);
+                        *o++ = ':';
+                        if (pretty)
+                                *o++ = ' ';
+                }
+                if (!(o = write_value(w, o, m[i].value, depth + 1)))
+                        return NULL;
+        }
+        if (pretty && !(o = put_break(w, o, 0, depth)))
+                return NULL;
+        ROOM(w, o, 1);
+        *o++ = '}';
+        return o;
+}
+
+static char *write_value(Out *w, char *o, const VlJson *v, unsigned depth) {
         switch (v ? v->type : VL_JSON_NULL) {
         case VL_JSON_STRING:
-                return write_string(b, json_str(v)->data, v->len, v->flags, flags, COLOR_STRING,
-                                    sizeof(COLOR_STRING) - 1);
-        case VL_JSON_ARRAY: {
-                const JsonArray *a = json_arr(v);
-                if (v->n == 0)
-                        return PUT_LITERAL(b, "[]");
-                if ((r = put(b, "[", 1)) < 0)
-                        return r;
-                for (size_t i = 0; i < v->n; i++) {
-                        if ((r = put_break(b, i ? ',' : 0, flags, depth + 1)) < 0 ||
-                            (r = write_value(b, a->items[i], flags, depth + 1)) < 0)
-                                return r;
-                }
-                if ((r = put_break(b, 0, flags, depth)) < 0)
-                        return r;
-                return put(b, "]", 1);
-        }
-        case VL_JSON_OBJECT: {
-                const JsonObject *o = json_obj(v);
-                if (v->n == 0)
-                        return PUT_LITERAL(b, "{}");
-                if ((r = put(b, "{", 1)) < 0)
-                        return r;
-                for (size_t i = 0; i < v->n; i++) {
-                        if ((r = put_break(b, i ? ',' : 0, flags, depth + 1)) < 0 ||
-                            (r = write_string(b, o->m[i].key, o->m[i].klen, (uint8_t)o->m[i].kflags, flags,
-                                              COLOR_KEY, sizeof(COLOR_KEY) - 1)) < 0 ||
-                            (r = put(b, ": ", flags & VL_JSON_FORMAT_PRETTY ? 2 : 1)) < 0 ||
-                            (r = write_value(b, o->m[i].value, flags, depth + 1)) < 0)
-                                return r;
-                }
-                if ((r = put_break(b, 0, flags, depth)) < 0)
-                        return r;
-                return put(b, "}", 1);
-        }
+                return write_string(w, o, json_str(v)->data, v->len, v->flags, COLOR_STRING);
+        case VL_JSON_ARRAY:
+                return write_array(w, o, v, depth);
+        case VL_JSON_OBJECT:
+                return write_object(w, o, v, depth);
         default:
-                return write_scalar(b, v, flags);
+                return write_scalar(w, o, v);
         }
 }
 
-_public_ int vl_json_write(VlBuf *b, const VlJson *v, unsigned flags) {
-        size_t saved = b->len;
-        int r = write_value(b, v, flags, 0);
-        if (r >= 0 && (flags & VL_JSON_FORMAT_NEWLINE))
-                r = put(b, "\n", 1);
-        if (r < 0) {
+static char *out_start(Out *w, VlBuf *b, unsigned flags) {
+        *w = (Out){.b = b, .flags = flags};
+        if (!b->data || b->cap - b->len < 2)
+                return out_grow(w, NULL, 64);
+        w->end = b->data + b->cap - 1;
+        return b->data + b->len;
+}
+
+static int out_finish(Out *w, char *o, size_t saved) {
+        VlBuf *b = w->b;
+        if (!o) {
                 b->len = saved;
                 if (b->data)
                         b->data[saved] = 0;
-                return r;
+                return -ENOMEM;
         }
-        b->data[b->len] = 0; /* room() always leaves space for it */
+        b->len = o - b->data;
+        b->data[b->len] = 0; /* end keeps a byte for it */
         return 0;
+}
+
+_public_ int vl_json_write(VlBuf *b, const VlJson *v, unsigned flags) {
+        Out w;
+        size_t saved = b->len;
+        char *o = out_start(&w, b, flags);
+        if (o)
+                o = write_value(&w, o, v, 0);
+        if (o && (flags & VL_JSON_FORMAT_NEWLINE)) {
+                if (_unlikely_(w.end == o))
+                        o = out_grow(&w, o, 1);
+                if (o)
+                        *o++ = '\n';
+        }
+        return out_finish(&w, o, saved);
 }
 
 _public_ char *vl_json_to_string(const VlJson *v, unsigned flags) {
@@ -1088,14 +1146,10 @@ _public_ char *vl_json_to_string(const VlJson *v, unsigned flags) {
 }
 
 _public_ int vl_json_write_string(VlBuf *b, const char *s, size_t n, unsigned flags) {
+        Out w;
         size_t saved = b->len;
-        int r = write_string(b, s ? s : "", s ? n : 0, 0, flags, COLOR_STRING, sizeof(COLOR_STRING) - 1);
-        if (r < 0) {
-                b->len = saved;
-                if (b->data)
-                        b->data[saved] = 0;
-                return r;
-        }
-        b->data[b->len] = 0;
-        return 0;
+        char *o = out_start(&w, b, flags);
+        if (o)
+                o = write_string(&w, o, s ? s : "", s ? n : 0, 0, COLOR_STRING);
+        return out_finish(&w, o, saved);
 }

@@ -2,6 +2,8 @@
 /* JSON values: reference counting, constructors, accessors, arrays, objects,
  * equality and copies. The layout is described in json-internal.h. */
 
+#include <sys/mman.h>
+
 #include "json-internal.h"
 
 /* Its address seeds json_hash(). */
@@ -11,14 +13,25 @@ VlJson json_null_value = {.n_ref = 1, .type = VL_JSON_NULL, .flags = JSON_STATIC
 VlJson json_true_value = {.n_ref = 1, .type = VL_JSON_BOOL, .flags = JSON_STATIC, .b = true};
 VlJson json_false_value = {.n_ref = 1, .type = VL_JSON_BOOL, .flags = JSON_STATIC, .b = false};
 
-static void json_free(VlJson *v);
+#define SMALL_INT(k) {.n_ref = 1, .type = VL_JSON_INT, .flags = JSON_STATIC, .i = (k)}
+#define SMALL_INT4(k) SMALL_INT(k), SMALL_INT((k) + 1), SMALL_INT((k) + 2), SMALL_INT((k) + 3)
+#define SMALL_INT16(k) SMALL_INT4(k), SMALL_INT4((k) + 4), SMALL_INT4((k) + 8), SMALL_INT4((k) + 12)
+#define SMALL_INT64(k) SMALL_INT16(k), SMALL_INT16((k) + 16), SMALL_INT16((k) + 32), SMALL_INT16((k) + 48)
+VlJson json_small_ints[JSON_SMALL_INTS] = {
+        SMALL_INT64(0),
+        SMALL_INT64(64),
+        SMALL_INT64(128),
+        SMALL_INT64(192),
+};
 
-static inline void json_unref(VlJson *v) {
-        if (v && !(v->flags & JSON_STATIC) && --v->n_ref == 0)
-                json_free(v);
+void json_slab_free(JsonSlab *s) {
+        if (s->mapped)
+                munmap(s, JSON_HUGE_SLAB);
+        else
+                free(s);
 }
 
-static void json_free(VlJson *v) {
+void json_free(VlJson *v) {
         if (v->type == VL_JSON_ARRAY) {
                 JsonArray *a = json_arr(v);
                 for (size_t i = 0; i < v->n; i++)
@@ -28,8 +41,7 @@ static void json_free(VlJson *v) {
         } else if (v->type == VL_JSON_OBJECT) {
                 JsonObject *o = json_obj(v);
                 for (size_t i = 0; i < v->n; i++) {
-                        if (o->m[i].kflags & JSON_KEY_OWNED)
-                                free((char *)o->m[i].key);
+                        json_unref(&o->m[i].key->h);
                         json_unref(o->m[i].value);
                 }
                 if (!(v->flags & JSON_INLINE))
@@ -38,6 +50,8 @@ static void json_free(VlJson *v) {
         }
         if (v->flags & JSON_SLAB)
                 json_slab_release((JsonSlab *)((char *)v - ((size_t)v->slab_off << 3)));
+        else if (v->flags & JSON_HUGE)
+                json_slab_release((JsonSlab *)((uintptr_t)v & ~(uintptr_t)(JSON_HUGE_SLAB - 1)));
         else
                 free(v);
 }
@@ -78,6 +92,8 @@ static VlJson *json_new_scalar(uint8_t type) {
 }
 
 _public_ VlJson *vl_json_new_int(int64_t i) {
+        if (i >= 0 && i < JSON_SMALL_INTS)
+                return &json_small_ints[i];
         VlJson *v = json_new_scalar(VL_JSON_INT);
         if (v)
                 v->i = i;
@@ -173,30 +189,21 @@ static VlJson *json_copy_array(const VlJson *v) {
 
 static VlJson *json_copy_object(const VlJson *v) {
         const JsonObject *src = json_obj(v);
-        size_t kbytes = 0;
-        for (size_t i = 0; i < v->n; i++)
-                kbytes += src->m[i].klen + 1;
-        JsonObject *o = malloc(sizeof(JsonObject) + v->n * sizeof(JsonMember) + kbytes);
+        JsonObject *o = malloc(sizeof(JsonObject) + v->n * sizeof(JsonMember));
         if (!o)
                 return NULL;
         o->h = (VlJson){.n_ref = 1, .type = VL_JSON_OBJECT, .flags = JSON_INLINE, .n = 0};
         o->cap = v->n;
         o->m = (JsonMember *)(o + 1);
         o->index = NULL;
-        o->index_mask = 0;
-        char *k = (char *)(o->m + v->n);
         for (size_t i = 0; i < v->n; i++) {
                 VlJson *c = vl_json_copy(src->m[i].value);
                 if (!c) {
                         json_unref(&o->h);
                         return NULL;
                 }
-                memcpy(k, src->m[i].key, src->m[i].klen + 1);
-                o->m[i] = (JsonMember){.key = k,
-                                       .value = c,
-                                       .klen = src->m[i].klen,
-                                       .kflags = src->m[i].kflags & ~JSON_KEY_OWNED};
-                k += src->m[i].klen + 1;
+                /* Keys are immutable: share them. */
+                o->m[i] = (JsonMember){.key = (JsonString *)vl_json_ref(&src->m[i].key->h), .value = c};
                 o->h.n++;
         }
         return &o->h;
@@ -386,7 +393,7 @@ _public_ size_t vl_json_object_length(const VlJson *o) {
 _public_ const char *vl_json_object_key(const VlJson *o, size_t i) {
         if (!o || o->type != VL_JSON_OBJECT || i >= o->n)
                 return NULL;
-        return json_obj(o)->m[i].key;
+        return json_obj(o)->m[i].key->data;
 }
 
 _public_ VlJson *vl_json_object_value(const VlJson *o, size_t i) {
@@ -396,10 +403,12 @@ _public_ VlJson *vl_json_object_value(const VlJson *o, size_t i) {
 }
 
 static void json_index_insert(JsonObject *o, size_t i) {
-        size_t slot = json_hash(o->m[i].key, o->m[i].klen) & o->index_mask;
-        while (o->index[slot])
-                slot = (slot + 1) & o->index_mask;
-        o->index[slot] = (uint32_t)(i + 1);
+        JsonIndex *x = o->index;
+        const JsonString *k = o->m[i].key;
+        size_t slot = json_hash(k->data, k->h.len) & x->mask;
+        while (x->slot[slot])
+                slot = (slot + 1) & x->mask;
+        x->slot[slot] = (uint32_t)(i + 1);
 }
 
 static int json_index_build(JsonObject *o) {
@@ -408,12 +417,12 @@ static int json_index_build(JsonObject *o) {
                 cap *= 2;
         if (o->h.n >= UINT32_MAX)
                 return -E2BIG;
-        uint32_t *index = calloc(cap, sizeof(uint32_t));
-        if (!index)
+        JsonIndex *x = calloc(1, sizeof(JsonIndex) + cap * sizeof(uint32_t));
+        if (!x)
                 return -ENOMEM;
         free(o->index);
-        o->index = index;
-        o->index_mask = cap - 1;
+        o->index = x;
+        x->mask = cap - 1;
         for (size_t i = 0; i < o->h.n; i++)
                 json_index_insert(o, i);
         return 0;
@@ -423,19 +432,22 @@ ssize_t json_object_find(const VlJson *v, const char *key, size_t klen) {
         JsonObject *o = json_obj(v);
         if (v->n > JSON_LINEAR_MAX && (o->index || json_index_build(o) >= 0)) {
                 /* The index is a cache: building it through a const pointer is fine. */
-                size_t slot = json_hash(key, klen) & o->index_mask;
+                const JsonIndex *x = o->index;
+                size_t slot = json_hash(key, klen) & x->mask;
                 uint32_t e;
-                while ((e = o->index[slot])) {
-                        const JsonMember *m = &o->m[e - 1];
-                        if (m->klen == klen && memcmp(m->key, key, klen) == 0)
+                while ((e = x->slot[slot])) {
+                        const JsonString *k = o->m[e - 1].key;
+                        if (k->h.len == klen && json_mem_equal(k->data, key, klen))
                                 return e - 1;
-                        slot = (slot + 1) & o->index_mask;
+                        slot = (slot + 1) & x->mask;
                 }
                 return -1;
         }
-        for (size_t i = 0; i < v->n; i++)
-                if (o->m[i].klen == klen && memcmp(o->m[i].key, key, klen) == 0)
+        for (size_t i = 0; i < v->n; i++) {
+                const JsonString *k = o->m[i].key;
+                if (k->h.len == klen && json_mem_equal(k->data, key, klen))
                         return (ssize_t)i;
+        }
         return -1;
 }
 
@@ -455,32 +467,22 @@ _public_ int vl_json_object_set(VlJson *o, const char *key, VlJson *v) {
         }
         JsonObject *obj = json_obj(o);
         size_t klen = strlen(key);
-        if (klen > JSON_KEY_MAX) {
-                json_unref(v);
-                return -E2BIG;
-        }
         ssize_t i = json_object_find(o, key, klen);
         if (i >= 0) {
                 json_unref(obj->m[i].value);
                 obj->m[i].value = v;
                 return 0;
         }
-        char *k = malloc(klen + 1);
+        VlJson *k = json_new_string(key, klen);
         if (!k || json_grow((void **)&obj->m, &obj->cap, o->n, sizeof(JsonMember), &o->flags) < 0) {
-                free(k);
+                json_unref(k);
                 json_unref(v);
                 return -ENOMEM;
         }
-        memcpy(k, key, klen + 1);
-        obj->m[o->n] = (JsonMember){
-                .key = k,
-                .value = v,
-                .klen = (uint32_t)klen,
-                .kflags = JSON_KEY_OWNED | json_plain_flags(k, klen),
-        };
+        obj->m[o->n] = (JsonMember){.key = json_str(k), .value = v};
         o->n++;
         if (obj->index) {
-                if (o->n * 2 <= obj->index_mask + 1)
+                if (o->n * 2 <= obj->index->mask + 1)
                         json_index_insert(obj, o->n - 1);
                 else {
                         free(obj->index); /* rebuilt, bigger, by the next lookup */
@@ -515,8 +517,7 @@ _public_ int vl_json_object_remove(VlJson *o, const char *key) {
         ssize_t i = json_object_find(o, key, strlen(key));
         if (i < 0)
                 return -ENOENT;
-        if (obj->m[i].kflags & JSON_KEY_OWNED)
-                free((char *)obj->m[i].key);
+        json_unref(&obj->m[i].key->h);
         json_unref(obj->m[i].value);
         memmove(obj->m + i, obj->m + i + 1, (o->n - i - 1) * sizeof(JsonMember));
         o->n--;
@@ -580,7 +581,7 @@ _public_ bool vl_json_equal(const VlJson *a, const VlJson *b) {
                 /* Keys are unique, so "every member of a is in b" settles it. */
                 for (size_t i = 0; i < a->n; i++) {
                         const JsonMember *m = &json_obj(a)->m[i];
-                        ssize_t j = json_object_find(b, m->key, m->klen);
+                        ssize_t j = json_object_find(b, m->key->data, m->key->h.len);
                         if (j < 0 || !vl_json_equal(m->value, json_obj(b)->m[j].value))
                                 return false;
                 }

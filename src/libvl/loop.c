@@ -43,8 +43,8 @@ struct VlSource {
         SourceType type;
         void *userdata;
         bool enabled;
-        bool dead;          /* freed during dispatch, waiting on the garbage list */
-        bool pending;       /* timer: due in the current iteration */
+        bool dead;             /* freed during dispatch, waiting on the garbage list */
+        bool pending;          /* timer: due in the current iteration */
         VlSource *prev, *next; /* every live source of the loop */
         VlSource *gc_next;
 
@@ -77,19 +77,17 @@ struct VlSource {
 
 struct VlLoop {
         int epfd;
-        int sigfd;              /* -1 until the first signal source */
-        sigset_t sigmask;       /* signals read through sigfd */
+        int sigfd;        /* -1 until the first signal source */
+        sigset_t sigmask; /* signals read through sigfd */
         VlSource *signals[_NSIG];
 
-        VlSource **timers;      /* binary min-heap */
+        VlSource **timers; /* binary min-heap */
         size_t n_timers, cap_timers;
         uint64_t timer_seq;
-        VlSource **due;         /* scratch: timers due in this iteration */
-        size_t cap_due;
 
         VlSource *sources;
         VlSource *gc;
-        unsigned dispatching;   /* depth of vl_loop_process() calls in progress */
+        unsigned dispatching; /* depth of vl_loop_process() calls in progress */
 
         bool quit;
         int quit_code;
@@ -328,7 +326,8 @@ static int source_add(VlSource *s, VlSource **ret) {
         return 0;
 }
 
-_public_ int vl_loop_add_io(VlLoop *loop, int fd, uint32_t events, VlIoFn fn, void *userdata, VlSource **ret) {
+_public_ int vl_loop_add_io(VlLoop *loop, int fd, uint32_t events, VlIoFn fn, void *userdata,
+                            VlSource **ret) {
         if (!loop || fd < 0 || !fn)
                 return -EINVAL;
 
@@ -473,7 +472,6 @@ _public_ VlLoop *vl_loop_free(VlLoop *loop) {
         safe_close(loop->sigfd);
         safe_close(loop->epfd);
         free(loop->timers);
-        free(loop->due);
         free(loop);
         return NULL;
 }
@@ -510,24 +508,21 @@ static void source_result(VlLoop *loop, int r) {
 }
 
 static int dispatch_signals(VlLoop *loop) {
-        struct signalfd_siginfo si[16];
+        struct signalfd_siginfo si;
         int n = 0;
 
+        /* One at a time: after a callback quits, the rest stay queued. */
         while (!loop->quit) {
-                ssize_t l = read(loop->sigfd, si, sizeof(si));
-                if (l < 0) {
-                        if (errno == EINTR)
-                                continue;
+                ssize_t l = read(loop->sigfd, &si, sizeof(si));
+                if (l < 0 && errno == EINTR)
+                        continue;
+                if (l != sizeof(si))
                         break; /* EAGAIN: drained */
-                }
-                for (size_t i = 0; i < (size_t)l / sizeof(si[0]); i++) {
-                        unsigned signo = si[i].ssi_signo;
-                        VlSource *s = signo < _NSIG ? loop->signals[signo] : NULL;
-                        if (!s || !s->enabled || loop->quit)
-                                continue;
-                        source_result(loop, s->signal.fn(s, (int)signo, s->userdata));
-                        n++;
-                }
+                VlSource *s = si.ssi_signo < _NSIG ? loop->signals[si.ssi_signo] : NULL;
+                if (!s || !s->enabled)
+                        continue;
+                source_result(loop, s->signal.fn(s, (int)si.ssi_signo, s->userdata));
+                n++;
         }
         return n;
 }
@@ -572,23 +567,34 @@ static int dispatch_event(VlLoop *loop, struct epoll_event *ev) {
 }
 
 static int dispatch_timers(VlLoop *loop) {
+        VlSource *buf[32], **due = buf;
+        size_t n_due = 0, cap = ELEMENTSOF(buf);
         uint64_t now = vl_now_usec();
-        size_t n_due = 0;
 
         /* Take every due timer off the heap first, so that one re-armed for a
-         * time already past waits for the next iteration instead of spinning. */
+         * time already past waits for the next iteration instead of spinning.
+         * The array is this iteration's own: a nested vl_loop_process() from a
+         * callback only sees timers still on the heap. */
         while (loop->n_timers > 0 && loop->timers[0]->timer.usec <= now) {
-                if (VL_GROW(loop->due, loop->cap_due, n_due + 1) < 0)
-                        break; /* the rest fire next time */
+                if (n_due == cap) {
+                        VlSource **more = malloc(2 * cap * sizeof(*more));
+                        if (!more)
+                                break; /* the rest fire in the next iteration */
+                        memcpy(more, due, n_due * sizeof(*more));
+                        if (due != buf)
+                                free(due);
+                        due = more;
+                        cap *= 2;
+                }
                 VlSource *s = loop->timers[0];
                 heap_remove(loop, s); /* still enabled, as seen from callbacks */
                 s->pending = true;
-                loop->due[n_due++] = s;
+                due[n_due++] = s;
         }
 
         int n = 0;
         for (size_t i = 0; i < n_due; i++) {
-                VlSource *s = loop->due[i];
+                VlSource *s = due[i];
                 if (s->dead || !s->pending)
                         continue; /* freed, re-armed or disabled by an earlier callback */
                 if (loop->quit) {
@@ -601,6 +607,8 @@ static int dispatch_timers(VlLoop *loop) {
                 source_result(loop, s->timer.fn(s, now, s->userdata));
                 n++;
         }
+        if (due != buf)
+                free(due);
         return n;
 }
 

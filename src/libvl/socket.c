@@ -167,7 +167,8 @@ typedef struct SpawnEnv {
 #define PID_DIGITS 24
 
 static bool env_is_activation(const char *e) {
-        static const char *const names[] = {"LISTEN_PID=", "LISTEN_FDS=", "LISTEN_FDNAMES=", "VARLINK_ADDRESS="};
+        static const char *const names[] = {
+                "LISTEN_PID=", "LISTEN_FDS=", "LISTEN_FDNAMES=", "VARLINK_ADDRESS="};
         for (size_t i = 0; i < ELEMENTSOF(names); i++)
                 if (startswith(e, names[i]))
                         return true;

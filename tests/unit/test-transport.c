@@ -87,13 +87,43 @@ TEST(address_parse) {
                 {"exec:/opt/a;b;mode=1", VL_ADDRESS_EXEC, "/opt/a;b;mode=1", NULL, NULL, -1},
         };
         static const char *const bad[] = {
-                "", "unix", "unix:", "unix:@", "unix:;mode=0600", "unix:/x;mode=", "unix:/x;mode=0800",
-                "unix:/x;mode=17777", "unix:/x;mode=0x1ff", "unix:/x;mode=0660;mode=0600", "unix:/x;foo=bar",
-                "unix:/x;mode", "unix:/x;", "unix:/x;;mode=0600", "unix:@abs;mode=0600", "tcp:", "tcp:host",
-                "tcp:host:", "tcp:host:0", "tcp:host:65536", "tcp:host:99999999999", "tcp:host:http",
-                "tcp:host:-1", "tcp:host:+80", "tcp:host:80 ", "tcp::80", "tcp:::1:80", "tcp:[::1]80",
-                "tcp:[::1]", "tcp:[]:80", "tcp:[::1:80", "tcp:host:80;mode=0600", "exec:", "http://x",
-                "UNIX:/x", "foo:bar", "/run/x",
+                "",
+                "unix",
+                "unix:",
+                "unix:@",
+                "unix:;mode=0600",
+                "unix:/x;mode=",
+                "unix:/x;mode=0800",
+                "unix:/x;mode=17777",
+                "unix:/x;mode=0x1ff",
+                "unix:/x;mode=0660;mode=0600",
+                "unix:/x;foo=bar",
+                "unix:/x;mode",
+                "unix:/x;",
+                "unix:/x;;mode=0600",
+                "unix:@abs;mode=0600",
+                "tcp:",
+                "tcp:host",
+                "tcp:host:",
+                "tcp:host:0",
+                "tcp:host:65536",
+                "tcp:host:99999999999",
+                "tcp:host:http",
+                "tcp:host:-1",
+                "tcp:host:+80",
+                "tcp:host:80 ",
+                "tcp::80",
+                "tcp:::1:80",
+                "tcp:[::1]80",
+                "tcp:[::1]",
+                "tcp:[]:80",
+                "tcp:[::1:80",
+                "tcp:host:80;mode=0600",
+                "exec:",
+                "http://x",
+                "UNIX:/x",
+                "foo:bar",
+                "/run/x",
         };
         char path107[128], path108[128], abs107[128], abs108[128];
         VlAddress a;
@@ -115,7 +145,8 @@ TEST(address_parse) {
                 VlAddress untouched = {.kind = VL_ADDRESS_EXEC, .mode = 42};
                 a = untouched;
                 is_int(vl_address_parse(bad[i], &a), -EINVAL, "reject \"%s\"", bad[i]);
-                ok(a.kind == VL_ADDRESS_EXEC && a.mode == 42 && !a.path, "output untouched for \"%s\"", bad[i]);
+                ok(a.kind == VL_ADDRESS_EXEC && a.mode == 42 && !a.path, "output untouched for \"%s\"",
+                   bad[i]);
         }
 
         long_names(path107, path108, abs107, abs108);
@@ -183,7 +214,8 @@ static void round_trip(const char *address) {
                 if (startswith(address, "tcp:")) {
                         int v = 0;
                         socklen_t len = sizeof(v);
-                        ok(getsockopt(c, IPPROTO_TCP, TCP_NODELAY, &v, &len) == 0 && v, "TCP_NODELAY is set");
+                        ok(getsockopt(c, IPPROTO_TCP, TCP_NODELAY, &v, &len) == 0 && v,
+                           "TCP_NODELAY is set");
                 }
                 close(s);
                 close(c);
