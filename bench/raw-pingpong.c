@@ -173,7 +173,8 @@ int main(int argc, char **argv) {
         int o;
 
         if (argc < 3) {
-                fprintf(stderr, "usage: raw-pingpong server PATH | client PATH [-t SECS] [-c CONNS] [-n CALLS]\n");
+                fprintf(stderr,
+                        "usage: raw-pingpong server PATH | client PATH [-t SECS] [-c CONNS] [-n CALLS]\n");
                 return 2;
         }
         if (strcmp(argv[1], "server") == 0)

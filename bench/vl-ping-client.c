@@ -119,7 +119,8 @@ int main(int argc, char **argv) {
                 }
         }
         if (optind != argc - 1) {
-                fprintf(stderr, "usage: vl-ping-client ADDRESS [-t SECS] [-c CONNS] [-n CALLS] [--idle N]\n");
+                fprintf(stderr,
+                        "usage: vl-ping-client ADDRESS [-t SECS] [-c CONNS] [-n CALLS] [--idle N]\n");
                 return 2;
         }
         signal(SIGPIPE, SIG_IGN);

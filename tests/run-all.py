@@ -19,8 +19,10 @@ import sys
 import xml.etree.ElementTree as ET
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-UNIT_TESTS = ['test-json', 'test-idl', 'test-loop', 'test-transport', 'test-server', 'test-client']
-FUZZ_TARGETS = ['fuzz-json', 'fuzz-idl', 'fuzz-message']
+UNIT_TESTS = sorted(f[:-2] for f in os.listdir(os.path.join(ROOT, 'tests', 'unit'))
+                    if f.startswith('test-') and f.endswith('.c'))
+FUZZ_TARGETS = sorted(f[:-2] for f in os.listdir(os.path.join(ROOT, 'tests', 'fuzz'))
+                      if f.startswith('fuzz-') and f.endswith('.c') and f != 'fuzz-main.c')
 
 
 class Tally:

@@ -56,12 +56,14 @@ _public_ int vl_json_dispatch(const VlJson *obj, const VlJsonField table[], void
                         if (flags & VL_JSON_ALLOW_EXTRA)
                                 continue;
                         bad = m->key->data;
+                        r = -EINVAL;
                         goto fail;
                 }
                 if (vl_json_is_null(m->value))
                         continue; /* null counts as absent */
                 if (!type_ok(f->type, m->value)) {
                         bad = f->name;
+                        r = -EINVAL;
                         goto fail;
                 }
                 if (f->fn && (r = f->fn(f->name, m->value, (char *)base + f->offset)) < 0) {

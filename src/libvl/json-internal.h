@@ -14,6 +14,8 @@
  * Object keys are string nodes, referenced by each member that uses them.
  * The parser interns them: all the "id" keys of a document are one node,
  * which saves memory and makes the duplicate-key check a pointer compare.
+ * An object built with vl_json_new_object() keeps its first few keys in
+ * its own allocation (JSON_EMBEDDED): a small reply costs fewer mallocs.
  *
  * The parser does not malloc each node: it carves them out of slabs
  * (JSON_SLAB). A node still has its own reference count and is released
@@ -40,6 +42,7 @@ enum {
         JSON_INLINE = 1 << 1, /* items/members live in the node's own allocation */
         JSON_SLAB = 1 << 2,   /* the node lives in a JsonSlab, slab_off * 8 bytes after its start */
         JSON_HUGE = 1 << 5,   /* the node lives in a JSON_HUGE_SLAB-aligned JsonSlab */
+        JSON_EMBEDDED = 1 << 6, /* a key node inside its object's allocation (also JSON_STATIC) */
         /* Strings: */
         JSON_SAFE = 1 << 3,  /* valid UTF-8 without '"', '\\' or control characters: written as is */
         JSON_ASCII = 1 << 4, /* every byte < 0x80 */
@@ -86,6 +89,9 @@ typedef struct JsonObject {
         size_t cap;
         JsonMember *m;
         JsonIndex *index; /* lazily built for lookups in big objects */
+        /* Objects from vl_json_new_object(): spare room in the allocation,
+         * [key_room, key_room_end) bytes from its start, for key nodes. */
+        uint32_t key_room, key_room_end;
 } JsonObject;
 
 typedef struct JsonSlab {
@@ -294,7 +300,7 @@ static inline uint8_t json_plain_flags(const char *s, size_t n) {
 }
 
 /* Index of the member named key (klen bytes), or -1. */
-ssize_t json_object_find(const VlJson *o, const char *key, size_t klen);
+ssize_t json_find_member(const VlJson *o, const char *key, size_t klen);
 /* Whether double d is integral and in the int64 / uint64 range. */
 bool json_double_to_int64(double d, int64_t *ret);
 bool json_double_to_uint64(double d, uint64_t *ret);

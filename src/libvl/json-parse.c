@@ -26,8 +26,10 @@ typedef struct Frame {
 } Frame;
 
 typedef struct InternSlot {
-        uint64_t hash;
         JsonString *key; /* borrowed: the members that use it hold the references */
+        uint64_t head;   /* the key's first 8 bytes (zero-padded) */
+        uint64_t tail;   /* its last 8 bytes (0 if shorter) */
+        uint64_t hash;   /* low 32 bits: the key's length */
 } InternSlot;
 
 typedef struct Parser {
@@ -255,7 +257,7 @@ static int decode_escape(Parser *ps, const char **pp, char *o) {
                 break;
         case 'u': {
                 if (end - q < 6)
-                        return fail(ps, q, -EINVAL, "truncated \\u escape");
+                        return fail(ps, q, -EINVAL, end - q < 3 ? "unterminated string" : "invalid \\u escape");
                 int32_t cp = hex4(q + 2);
                 if (cp < 0)
                         return fail(ps, q, -EINVAL, "invalid \\u escape");
@@ -320,11 +322,13 @@ static int scan_string_slow(Parser *ps, const char **pp, const char *q, const ch
                         break;
                 if (c < 0x20)
                         return fail(ps, q, -EINVAL, "control character in string");
-                size_t k = json_utf8_seq((const uint8_t *)q, (const uint8_t *)end);
-                if (!k)
-                        return fail(ps, q, -EINVAL, "invalid UTF-8 in string");
                 flags |= SCAN_NONASCII;
-                q += k;
+                do { /* a run of non-ASCII text */
+                        size_t k = json_utf8_seq((const uint8_t *)q, (const uint8_t *)end);
+                        if (!k)
+                                return fail(ps, q, -EINVAL, "invalid UTF-8 in string");
+                        q += k;
+                } while (q < end && (uint8_t)*q >= 0x80);
         }
         flags |= SCAN_DECODED;
 
@@ -417,7 +421,7 @@ static int intern_grow(Parser *ps) {
                 InternSlot *e = &ps->intern[i];
                 if (!e->key)
                         continue;
-                size_t j = e->hash & (cap - 1);
+                size_t j = (e->hash >> 32) & (cap - 1);
                 while (t[j].key)
                         j = (j + 1) & (cap - 1);
                 t[j] = *e;
@@ -430,23 +434,44 @@ static int intern_grow(Parser *ps) {
         return 0;
 }
 
-/* The key node for the n bytes at s, found in or added to the intern table
- * (with n_ref 0 when new: the caller takes the first reference). */
-static JsonString *intern_key(Parser *ps, const char *s, size_t n, uint8_t flags) {
-        uint64_t h = json_hash(s, n);
-        size_t i = h & ps->intern_mask;
+/*
+ * The key node for the n bytes at s, found in or added to the intern table
+ * (with n_ref 0 when new: the caller takes the first reference). Keys of
+ * up to 16 bytes are compared in the table itself, by their first and last
+ * 8 bytes and length; limit bounds what may be read after s.
+ */
+static JsonString *intern_key(Parser *ps, const char *s, size_t n, const char *limit, uint8_t flags) {
+        uint64_t head, tail = 0, h;
+        if (n >= 8) {
+                memcpy(&head, s, 8);
+                memcpy(&tail, s + n - 8, 8);
+        } else if (limit - s >= 8) {
+                memcpy(&head, s, 8);
+                head &= (UINT64_C(1) << (n * 8)) - 1;
+        } else
+                head = json_load_short(s, n);
+        if (n <= 16) {
+                h = ((head ^ (uint64_t)(uintptr_t)&json_hash_anchor) * 0x9E3779B97F4A7C15u) ^
+                    ((tail + n) * 0xC2B2AE3D27D4EB4Fu);
+                h ^= h >> 29;
+        } else
+                h = json_hash(s, n);
+        h = (h << 32) | n; /* the length rides in the low half */
+
+        size_t i = (h >> 32) & ps->intern_mask;
         for (;;) {
                 InternSlot *e = &ps->intern[i];
                 if (!e->key)
                         break;
-                if (e->hash == h && e->key->h.len == n && json_mem_equal(e->key->data, s, n))
+                if (e->hash == h && e->head == head && e->tail == tail &&
+                    (n <= 16 || memcmp(e->key->data, s, n) == 0))
                         return e->key;
                 i = (i + 1) & ps->intern_mask;
         }
         if ((ps->n_intern + 1) * 2 > ps->intern_mask + 1) {
                 if (intern_grow(ps) < 0)
                         return NULL;
-                i = h & ps->intern_mask;
+                i = (h >> 32) & ps->intern_mask;
                 while (ps->intern[i].key)
                         i = (i + 1) & ps->intern_mask;
         }
@@ -459,7 +484,7 @@ static JsonString *intern_key(Parser *ps, const char *s, size_t n, uint8_t flags
         k->h.len = n;
         json_copy(k->data, s, n);
         k->data[n] = 0;
-        ps->intern[i] = (InternSlot){.hash = h, .key = k};
+        ps->intern[i] = (InternSlot){.key = k, .head = head, .tail = tail, .hash = h};
         ps->n_intern++;
         return k;
 }
@@ -514,7 +539,9 @@ static int parse_key(Parser *ps, const char **pp) {
                 return r;
         if ((r = scan_string(ps, pp, &s, &n)) < 0)
                 return r;
-        JsonString *k = intern_key(ps, s, n, scan_flags(r));
+        if (n > UINT32_MAX)
+                return fail(ps, start, -E2BIG, "object key too long");
+        JsonString *k = intern_key(ps, s, n, r & SCAN_DECODED ? s + n : ps->end, scan_flags(r));
         if (!k)
                 return -ENOMEM;
 
@@ -561,59 +588,31 @@ static const double exact_pow10[] = {
 };
 
 /*
- * The double nearest to the number [start, end): digits are the integer
- * and fraction digits, exp10 the explicit exponent. Exact products of
- * exactly representable values are correctly rounded (Clinger's fast path);
- * everything else goes to strtod_l in the C locale.
+ * The double nearest to m * 10^exp10 if that can be computed exactly from
+ * exactly representable values (Clinger's fast path: a correctly rounded
+ * product or quotient), else -1.
  */
-static int to_double(Parser *ps, const char *start, const char *end, const char *ip, const char *ip_end,
-                     const char *fp, const char *fp_end, int64_t exp10, bool neg, double *ret) {
+static inline double fast_double(uint64_t m, int64_t exp10) {
 #if FLT_EVAL_METHOD == 0
-        uint64_t m = 0;
-        int nd = 0;
-        bool exact = true;
-        for (const char *c = ip; c < ip_end; c++) {
-                if (nd == 0 && *c == '0')
-                        continue;
-                if (nd == 19) {
-                        exact = false;
-                        break;
-                }
-                m = m * 10 + (uint64_t)(*c - '0');
-                nd++;
-        }
-        for (const char *c = fp; exact && c < fp_end; c++) {
-                exp10--;
-                if (nd == 0 && *c == '0')
-                        continue;
-                if (nd == 19) {
-                        exact = false;
-                        break;
-                }
-                m = m * 10 + (uint64_t)(*c - '0');
-                nd++;
-        }
-        if (exact) {
-                double d = -1.0;
-                if (m == 0)
-                        d = 0.0;
-                else if (m <= (UINT64_C(1) << 53)) {
-                        if (exp10 >= 0 && exp10 <= 22)
-                                d = (double)m * exact_pow10[exp10];
-                        else if (exp10 < 0 && exp10 >= -22)
-                                d = (double)m / exact_pow10[-exp10];
-                        else if (exp10 > 22 && exp10 <= 22 + 15) {
-                                uint64_t limit = (UINT64_C(1) << 53) / (uint64_t)exact_pow10[exp10 - 22];
-                                if (m <= limit)
-                                        d = (double)(m * (uint64_t)exact_pow10[exp10 - 22]) * 1e22;
-                        }
-                }
-                if (d >= 0.0) {
-                        *ret = neg ? -d : d;
-                        return 0;
-                }
+        if (m == 0)
+                return 0.0;
+        if (m > (UINT64_C(1) << 53))
+                return -1.0;
+        if (exp10 >= 0 && exp10 <= 22)
+                return (double)m * exact_pow10[exp10];
+        if (exp10 < 0 && exp10 >= -22)
+                return (double)m / exact_pow10[-exp10];
+        if (exp10 > 22 && exp10 <= 22 + 15) {
+                uint64_t scale = (uint64_t)exact_pow10[exp10 - 22];
+                if (m <= (UINT64_C(1) << 53) / scale)
+                        return (double)(m * scale) * 1e22;
         }
 #endif
+        return -1.0;
+}
+
+/* The double nearest to the number text [start, end), by strtod_l in the C locale. */
+static int slow_double(Parser *ps, const char *start, const char *end, double *ret) {
         char buf[64], *copy = buf;
         size_t n = end - start;
         locale_t loc = c_locale();
@@ -697,35 +696,43 @@ static int parse_number(Parser *ps, const char **pp, VlJson **ret) {
                 }
         }
 
-        const char *fp = p, *fp_end = p;
+        /* A double. m holds the first 19 digits (integer part, then fraction);
+         * it is exact if no nonzero digit had to be left out. */
+        size_t nd = ip_end - ip;
+        bool exact = nd <= 19;
+        int64_t exp10 = 0;
         if (p < end && *p == '.') {
-                fp = ++p;
+                p++;
                 if (p == end || !is_digit(*p))
                         return fail(ps, p, -EINVAL, "expected a digit after the decimal point");
-                while (p < end && is_digit(*p))
-                        p++;
-                fp_end = p;
+                for (; p < end && is_digit(*p); p++)
+                        if (nd < 19) {
+                                m = m * 10 + (uint64_t)(*p - '0');
+                                nd++;
+                                exp10--;
+                        } else if (*p != '0')
+                                exact = false;
         }
-        int64_t exp10 = 0;
         if (p < end && (*p == 'e' || *p == 'E')) {
                 bool eneg = false;
+                int64_t e = 0;
                 p++;
                 if (p < end && (*p == '+' || *p == '-'))
                         eneg = *p++ == '-';
                 if (p == end || !is_digit(*p))
                         return fail(ps, p, -EINVAL, "expected a digit in the exponent");
-                while (p < end && is_digit(*p)) {
-                        if (exp10 < 1000000000)
-                                exp10 = exp10 * 10 + (*p - '0');
-                        p++;
-                }
-                if (eneg)
-                        exp10 = -exp10;
+                for (; p < end && is_digit(*p); p++)
+                        if (e < 1000000000)
+                                e = e * 10 + (*p - '0');
+                exp10 += eneg ? -e : e;
         }
         *pp = p;
 
-        double d;
-        if ((r = to_double(ps, start, p, ip, ip_end, fp, fp_end, exp10, neg, &d)) < 0)
+        double d = exact ? fast_double(m, exp10) : -1.0;
+        if (d >= 0.0) {
+                if (neg)
+                        d = -d;
+        } else if ((r = slow_double(ps, start, p, &d)) < 0)
                 return r;
         if (!(v = new_node(ps, sizeof(VlJson))))
                 return -ENOMEM;
@@ -744,6 +751,7 @@ static VlJson *new_container(Parser *ps, bool object, size_t n) {
                 o->cap = n;
                 o->m = (JsonMember *)(o + 1);
                 o->index = NULL;
+                o->key_room = o->key_room_end = 0;
                 v = &o->h;
         } else {
                 JsonArray *a = (JsonArray *)new_node(ps, sizeof(JsonArray) + n * sizeof(VlJson *));
@@ -917,7 +925,9 @@ key:
         goto value;
 }
 
-static void fill_error(VlJsonError *err, const char *text, size_t offset, const char *msg) {
+/* Fills err; "unexpected character" gets the character (or its code) appended. */
+static void fill_error(VlJsonError *err, const char *text, size_t len, size_t offset, const char *msg) {
+        static const char hex[] = "0123456789abcdef";
         unsigned line = 1;
         size_t bol = 0;
         for (size_t i = 0; i < offset; i++)
@@ -929,9 +939,22 @@ static void fill_error(VlJsonError *err, const char *text, size_t offset, const 
         err->line = line;
         err->column = (unsigned)(offset - bol + 1);
         size_t n = strlen(msg);
-        if (n >= sizeof(err->message))
-                n = sizeof(err->message) - 1;
+        if (n > sizeof(err->message) - 16)
+                n = sizeof(err->message) - 16;
         memcpy(err->message, msg, n);
+        if (offset < len && streq(msg, "unexpected character")) {
+                uint8_t c = (uint8_t)text[offset];
+                if (c > 0x20 && c < 0x7F) {
+                        memcpy(err->message + n, " '?'", 4);
+                        err->message[n + 2] = (char)c;
+                        n += 4;
+                } else {
+                        memcpy(err->message + n, " 0x??", 5);
+                        err->message[n + 3] = hex[c >> 4];
+                        err->message[n + 4] = hex[c & 0xF];
+                        n += 5;
+                }
+        }
         err->message[n] = 0;
 }
 
@@ -942,12 +965,12 @@ _public_ int vl_json_parse(const char *text, size_t len, const VlJsonLimits *lim
 
         if (!text && len > 0) {
                 if (err)
-                        fill_error(err, "", 0, "no input");
+                        fill_error(err, "", 0, 0, "no input");
                 return -EINVAL;
         }
         if (len > max_size) {
                 if (err)
-                        fill_error(err, "", 0, "input larger than the size limit");
+                        fill_error(err, "", 0, 0, "input larger than the size limit");
                 return -E2BIG;
         }
 
@@ -955,7 +978,7 @@ _public_ int vl_json_parse(const char *text, size_t len, const VlJsonLimits *lim
         JsonString *keys_buf[32];
         char arena_buf[256];
         Frame frames_buf[16];
-        InternSlot intern_buf[32] = {};
+        InternSlot intern_buf[16] = {};
         Parser ps = {
                 .start = text,
                 .end = text + len,
@@ -999,9 +1022,9 @@ _public_ int vl_json_parse(const char *text, size_t len, const VlJsonLimits *lim
         if (r < 0) {
                 if (err) {
                         if (!ps.err_msg)
-                                fill_error(err, text, 0, r == -ENOMEM ? "out of memory" : "invalid JSON");
+                                fill_error(err, text, len, 0, r == -ENOMEM ? "out of memory" : "invalid JSON");
                         else
-                                fill_error(err, text, ps.err_pos - text, ps.err_msg);
+                                fill_error(err, text, len, ps.err_pos - text, ps.err_msg);
                 }
                 return r;
         }

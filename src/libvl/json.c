@@ -150,22 +150,49 @@ _public_ VlJson *vl_json_new_stringn(const char *s, size_t n) {
         return json_new_string(s, n);
 }
 
+/* New containers come with room for this many elements or members in the
+ * same allocation, and objects with this many bytes for key nodes: most
+ * messages are small. */
+#define INITIAL_INLINE 4
+#define INITIAL_KEY_ROOM 96
+
 _public_ VlJson *vl_json_new_array(void) {
-        JsonArray *a = calloc(1, sizeof(JsonArray));
+        JsonArray *a = malloc(sizeof(JsonArray) + INITIAL_INLINE * sizeof(VlJson *));
         if (!a)
                 return NULL;
-        a->h.n_ref = 1;
-        a->h.type = VL_JSON_ARRAY;
+        a->h = (VlJson){.n_ref = 1, .type = VL_JSON_ARRAY, .flags = JSON_INLINE};
+        a->cap = INITIAL_INLINE;
+        a->items = (VlJson **)(a + 1);
         return &a->h;
 }
 
 _public_ VlJson *vl_json_new_object(void) {
-        JsonObject *o = calloc(1, sizeof(JsonObject));
+        size_t size = sizeof(JsonObject) + INITIAL_INLINE * sizeof(JsonMember);
+        JsonObject *o = malloc(size + INITIAL_KEY_ROOM);
         if (!o)
                 return NULL;
-        o->h.n_ref = 1;
-        o->h.type = VL_JSON_OBJECT;
+        o->h = (VlJson){.n_ref = 1, .type = VL_JSON_OBJECT, .flags = JSON_INLINE};
+        o->cap = INITIAL_INLINE;
+        o->m = (JsonMember *)(o + 1);
+        o->index = NULL;
+        o->key_room = size;
+        o->key_room_end = size + INITIAL_KEY_ROOM;
         return &o->h;
+}
+
+/* A key node for o: in o's spare room if it fits, else its own allocation. */
+static JsonString *json_new_key(JsonObject *o, const char *key, size_t klen) {
+        size_t need = (sizeof(JsonString) + klen + 1 + 7) & ~(size_t)7;
+        if (klen < INITIAL_KEY_ROOM && need <= (size_t)(o->key_room_end - o->key_room)) {
+                JsonString *k = (JsonString *)((char *)o + o->key_room);
+                o->key_room += need;
+                k->h = (VlJson){.n_ref = 1, .type = VL_JSON_STRING, .flags = JSON_STATIC | JSON_EMBEDDED, .len = klen};
+                memcpy(k->data, key, klen);
+                k->data[klen] = 0;
+                k->h.flags |= json_plain_flags(k->data, klen);
+                return k;
+        }
+        return json_str(json_new_string(key, klen));
 }
 
 static VlJson *json_copy_array(const VlJson *v) {
@@ -196,14 +223,22 @@ static VlJson *json_copy_object(const VlJson *v) {
         o->cap = v->n;
         o->m = (JsonMember *)(o + 1);
         o->index = NULL;
+        o->key_room = o->key_room_end = 0;
         for (size_t i = 0; i < v->n; i++) {
-                VlJson *c = vl_json_copy(src->m[i].value);
+                JsonString *k = src->m[i].key;
+                /* Keys are immutable: share them, unless they live inside src. */
+                if (k->h.flags & JSON_EMBEDDED)
+                        k = json_str(json_new_string(k->data, k->h.len));
+                else
+                        vl_json_ref(&k->h);
+                VlJson *c = k ? vl_json_copy(src->m[i].value) : NULL;
                 if (!c) {
+                        if (k)
+                                json_unref(&k->h);
                         json_unref(&o->h);
                         return NULL;
                 }
-                /* Keys are immutable: share them. */
-                o->m[i] = (JsonMember){.key = (JsonString *)vl_json_ref(&src->m[i].key->h), .value = c};
+                o->m[i] = (JsonMember){.key = k, .value = c};
                 o->h.n++;
         }
         return &o->h;
@@ -428,7 +463,7 @@ static int json_index_build(JsonObject *o) {
         return 0;
 }
 
-ssize_t json_object_find(const VlJson *v, const char *key, size_t klen) {
+ssize_t json_find_member(const VlJson *v, const char *key, size_t klen) {
         JsonObject *o = json_obj(v);
         if (v->n > JSON_LINEAR_MAX && (o->index || json_index_build(o) >= 0)) {
                 /* The index is a cache: building it through a const pointer is fine. */
@@ -454,7 +489,7 @@ ssize_t json_object_find(const VlJson *v, const char *key, size_t klen) {
 _public_ VlJson *vl_json_object_get(const VlJson *o, const char *key) {
         if (!o || o->type != VL_JSON_OBJECT || !key)
                 return NULL;
-        ssize_t i = json_object_find(o, key, strlen(key));
+        ssize_t i = json_find_member(o, key, strlen(key));
         return i >= 0 ? json_obj(o)->m[i].value : NULL;
 }
 
@@ -467,19 +502,22 @@ _public_ int vl_json_object_set(VlJson *o, const char *key, VlJson *v) {
         }
         JsonObject *obj = json_obj(o);
         size_t klen = strlen(key);
-        ssize_t i = json_object_find(o, key, klen);
+        ssize_t i = json_find_member(o, key, klen);
         if (i >= 0) {
                 json_unref(obj->m[i].value);
                 obj->m[i].value = v;
                 return 0;
         }
-        VlJson *k = json_new_string(key, klen);
-        if (!k || json_grow((void **)&obj->m, &obj->cap, o->n, sizeof(JsonMember), &o->flags) < 0) {
-                json_unref(k);
+        if (json_grow((void **)&obj->m, &obj->cap, o->n, sizeof(JsonMember), &o->flags) < 0) {
                 json_unref(v);
                 return -ENOMEM;
         }
-        obj->m[o->n] = (JsonMember){.key = json_str(k), .value = v};
+        JsonString *k = json_new_key(obj, key, klen);
+        if (!k) {
+                json_unref(v);
+                return -ENOMEM;
+        }
+        obj->m[o->n] = (JsonMember){.key = k, .value = v};
         o->n++;
         if (obj->index) {
                 if (o->n * 2 <= obj->index->mask + 1)
@@ -514,7 +552,7 @@ _public_ int vl_json_object_remove(VlJson *o, const char *key) {
         if (!o || o->type != VL_JSON_OBJECT || !key)
                 return -EINVAL;
         JsonObject *obj = json_obj(o);
-        ssize_t i = json_object_find(o, key, strlen(key));
+        ssize_t i = json_find_member(o, key, strlen(key));
         if (i < 0)
                 return -ENOENT;
         json_unref(&obj->m[i].key->h);
@@ -581,7 +619,7 @@ _public_ bool vl_json_equal(const VlJson *a, const VlJson *b) {
                 /* Keys are unique, so "every member of a is in b" settles it. */
                 for (size_t i = 0; i < a->n; i++) {
                         const JsonMember *m = &json_obj(a)->m[i];
-                        ssize_t j = json_object_find(b, m->key->data, m->key->h.len);
+                        ssize_t j = json_find_member(b, m->key->data, m->key->h.len);
                         if (j < 0 || !vl_json_equal(m->value, json_obj(b)->m[j].value))
                                 return false;
                 }

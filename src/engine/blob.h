@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The content-addressed blob store: <root>/blobs/sha256/<hex>, OCI layout.
+ * A blob appears only complete and verified: writers stream into
+ * <root>/tmp/, hash as they go, fsync, and rename into place. Blobs are
+ * never modified; a blob that exists is trusted (its name is its hash).
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "digest.h"
+#include "engine.h"
+
+typedef struct BlobWriter BlobWriter;
+
+int blob_writer_new(Engine *e, BlobWriter **ret, CpodError *err);
+int blob_writer_write(BlobWriter *w, const void *p, size_t n, CpodError *err);
+/* Finish: verify against expected (may be NULL), rename into place (an
+ * existing identical blob is fine), return the digest. Frees w. */
+int blob_writer_commit(BlobWriter *w, const char *expected, char ret_digest[DIGEST_MAX], CpodError *err);
+/* Drop a writer and its temporary file. Accepts NULL. */
+void blob_writer_abort(BlobWriter *w);
+uint64_t blob_writer_size(BlobWriter *w);
+
+/* Store a blob held in memory. */
+int blob_put(Engine *e, const void *p, size_t n, char ret_digest[DIGEST_MAX], CpodError *err);
+/* Copy a blob from an fd (to EOF), verifying expected when given. */
+int blob_put_fd(Engine *e, int fd, const char *expected, char ret_digest[DIGEST_MAX], uint64_t *ret_size,
+                CpodError *err);
+
+bool blob_exists(Engine *e, const char *digest);
+/* Path of a blob (malloc'ed); the blob may not exist. -EINVAL for a bad digest. */
+int blob_path(Engine *e, const char *digest, char **ret);
+/* Open for reading (O_RDONLY|O_CLOEXEC); -ENOENT with a message if absent. */
+int blob_open(Engine *e, const char *digest, CpodError *err);
+/* Read a whole blob of at most max bytes (manifests, configs); NUL-terminated. */
+int blob_read(Engine *e, const char *digest, size_t max, char **ret, size_t *ret_len, CpodError *err);
+int blob_remove(Engine *e, const char *digest);

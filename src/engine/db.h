@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * SQLite state: WAL, foreign keys, synchronous=FULL, a busy timeout, and
+ * schema migrations by PRAGMA user_version. Several cpod processes may use
+ * one database at once; every read-modify-write runs inside
+ * db_begin_write() ... db_commit(), which takes the write lock up front
+ * (BEGIN IMMEDIATE) so two writers never deadlock on an upgrade.
+ *
+ * Schema (version 1):
+ *   images(id TEXT PRIMARY KEY,          -- config digest hex
+ *          manifest_digest TEXT NOT NULL, -- "sha256:..."
+ *          created INTEGER NOT NULL,      -- unix seconds, from the config
+ *          size INTEGER NOT NULL,         -- uncompressed bytes of all layers
+ *          top_layer TEXT,                -- layers.id of the top layer, NULL for no layers
+ *          added INTEGER NOT NULL)        -- unix seconds, when stored
+ *   image_names(name TEXT PRIMARY KEY, image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE)
+ *   image_digests(name TEXT NOT NULL, digest TEXT NOT NULL, image_id TEXT NOT NULL REFERENCES images(id)
+ *          ON DELETE CASCADE, PRIMARY KEY(name, digest))   -- repo@digest
+ *   layers(id TEXT PRIMARY KEY,          -- chain id hex
+ *          parent TEXT REFERENCES layers(id),
+ *          diff_id TEXT NOT NULL,         -- "sha256:..." of the uncompressed tar
+ *          compressed_digest TEXT,        -- blob digest as stored, may be NULL (import)
+ *          size INTEGER NOT NULL)
+ *   image_layers(image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+ *          idx INTEGER NOT NULL, layer_id TEXT NOT NULL REFERENCES layers(id), PRIMARY KEY(image_id, idx))
+ *   mounts(kind TEXT, id TEXT, path TEXT, count INTEGER, PRIMARY KEY(kind, id))
+ */
+
+#include <sqlite3.h>
+
+#include "error.h"
+
+int db_open(const char *path, sqlite3 **ret, CpodError *err);
+void db_close(sqlite3 *db);
+
+int db_begin_write(sqlite3 *db, CpodError *err); /* BEGIN IMMEDIATE, retried while busy */
+int db_begin_read(sqlite3 *db, CpodError *err);  /* BEGIN (deferred): a consistent snapshot */
+int db_commit(sqlite3 *db, CpodError *err);
+void db_rollback(sqlite3 *db);
+
+/* Run SQL without results (no parameters). */
+int db_exec(sqlite3 *db, const char *sql, CpodError *err);
+/* Prepare, failing with a message that names the statement. */
+int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret, CpodError *err);
+/* Map a SQLite result code to -errno (BUSY → -EBUSY, CONSTRAINT → -EEXIST, ...). */
+int db_errno(int sqlite_rc);

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The engine: cpod's capabilities as C functions, shared by the CLI (local
+ * mode) and the Varlink service. It knows nothing of Varlink or of output
+ * formats.
+ *
+ * Storage (DESIGN.md §3): <root>/cpod.db (SQLite state), <root>/blobs/sha256/
+ * (manifests, configs, compressed layer blobs), <root>/layers/<id>/diff
+ * (extracted layers), <root>/tmp/ (staging, same filesystem for renames).
+ * <runroot> holds locks and mount state.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "error.h"
+
+typedef struct Engine Engine;
+
+typedef struct EngineOptions {
+        const char *root;           /* default /var/lib/cpod, or $XDG_DATA_HOME/cpod when not root */
+        const char *runroot;        /* default /run/cpod, or $XDG_RUNTIME_DIR/cpod */
+        const char *storage_driver; /* "overlay" (default) or "vfs" */
+        const char *registries_conf; /* default /etc/containers/registries.conf (+ .d) */
+} EngineOptions;
+
+int engine_open(const EngineOptions *o, Engine **ret, CpodError *err);
+Engine *engine_close(Engine *e);
+
+const char *engine_root(Engine *e);
+const char *engine_runroot(Engine *e);
+const char *engine_storage_driver(Engine *e);
+
+/* Default paths for the current user (malloc'ed into *ret). */
+int engine_default_root(char **ret);
+int engine_default_runroot(char **ret);

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Layers: extracted filesystem diffs under <root>/layers/<id>/diff, where
+ * id is the layer's chain id (hex): chain(L1) = diff_id(L1),
+ * chain(Ln) = sha256(chain(Ln-1) + " " + diff_id(Ln)).
+ *
+ * Extraction is safe against hostile archives: every entry is created with
+ * openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS) (or an equivalent
+ * component walk) below the layer root, so "..", absolute names, and
+ * symlinks or hardlinks pointing out can write nothing outside it. OCI
+ * whiteouts (.wh.NAME) become overlay whiteouts (0/0 character devices),
+ * opaque markers (.wh..wh..opq) the trusted.overlay.opaque=y xattr.
+ * Ownership, modes (setuid included), mtimes, xattrs and device nodes are
+ * kept as podman keeps them as root.
+ *
+ * The compressed stream (gzip, zstd or plain, detected by magic) is hashed
+ * as it is read and the uncompressed tar as it is decompressed, so digests
+ * are checked in one pass; a mismatch removes everything written.
+ */
+
+#include <stdint.h>
+
+#include "digest.h"
+#include "engine.h"
+
+typedef struct LayerInfo {
+        char id[65];                          /* chain id hex */
+        char diff_id[DIGEST_MAX];             /* of the uncompressed tar */
+        char compressed_digest[DIGEST_MAX];   /* of the stream as read ("" if not computed) */
+        uint64_t size;                        /* uncompressed tar bytes */
+} LayerInfo;
+
+/* Compute a chain id (hex) from the parent's chain id (hex, or NULL) and a diff_id. */
+void layer_chain_id(const char *parent_hex, const char *diff_id, char ret_hex[65]);
+
+/*
+ * Extract the layer stream read from fd on top of parent (chain id hex or
+ * NULL) into the store. expected_compressed and expected_diff_id may be
+ * NULL; when given, a mismatch fails with -EBADMSG and leaves nothing.
+ * When the layer (by chain id) already exists, the stream is still
+ * verified but not extracted again. Registers the layer in the database.
+ */
+int layer_store(Engine *e, int fd, const char *parent, const char *expected_compressed,
+                const char *expected_diff_id, LayerInfo *ret, CpodError *err);
+
+/* Extract an (uncompressed or compressed) tar stream into an existing
+ * directory, with the same safety rules (used by layer_store and tests). */
+int layer_extract_to(int fd, int dir_fd, CpodError *err);
+
+/* The directory of a layer's files (malloc'ed). */
+int layer_diff_path(Engine *e, const char *id, char **ret);
+
+/* Remove a layer no image uses (files and row). -EBUSY if in use. */
+int layer_remove(Engine *e, const char *id, CpodError *err);
+
+/*
+ * Normalize a tar entry name to a relative path without "." or ".."
+ * components escaping the root ("a/./b" -> "a/b", "/x" -> "x"). Returns 0,
+ * or -EINVAL for names that climb out ("../x", "a/../../x") or are empty
+ * after cleaning. Exposed for tests and the fuzz target.
+ */
+int tar_path_clean(const char *name, char *out, size_t out_size);
+
+/*
+ * Write a tar stream of a directory tree to fd (pax format, sorted entries,
+ * for export and import round trips). With whiteouts true, overlay
+ * whiteouts are written back as OCI .wh. entries.
+ */
+int tar_write_dir(int dir_fd, int out_fd, bool whiteouts, CpodError *err);
