@@ -10,6 +10,6 @@ struct Engine {
         char *runroot;
         char *storage_driver;
         char *registries_conf;
-        int root_fd;   /* O_PATH|O_DIRECTORY of root */
+        int root_fd; /* O_PATH|O_DIRECTORY of root */
         sqlite3 *db;
 };

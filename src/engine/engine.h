@@ -20,9 +20,9 @@
 typedef struct Engine Engine;
 
 typedef struct EngineOptions {
-        const char *root;           /* default /var/lib/cpod, or $XDG_DATA_HOME/cpod when not root */
-        const char *runroot;        /* default /run/cpod, or $XDG_RUNTIME_DIR/cpod */
-        const char *storage_driver; /* "overlay" (default) or "vfs" */
+        const char *root;            /* default /var/lib/cpod, or $XDG_DATA_HOME/cpod when not root */
+        const char *runroot;         /* default /run/cpod, or $XDG_RUNTIME_DIR/cpod */
+        const char *storage_driver;  /* "overlay" (default) or "vfs" */
         const char *registries_conf; /* default /etc/containers/registries.conf (+ .d) */
 } EngineOptions;
 

@@ -17,17 +17,17 @@
 #include "engine.h"
 
 typedef struct Image {
-        char id[65];                     /* config digest hex */
+        char id[65]; /* config digest hex */
         char manifest_digest[DIGEST_MAX];
-        char **names;                    /* "docker.io/library/busybox:latest", sorted */
+        char **names; /* "docker.io/library/busybox:latest", sorted */
         size_t n_names;
-        char **digests;                  /* "docker.io/library/busybox@sha256:…" */
+        char **digests; /* "docker.io/library/busybox@sha256:…" */
         size_t n_digests;
-        int64_t created;                 /* from the config, unix seconds */
-        uint64_t size;                   /* uncompressed bytes of the layers */
-        char **layers;                   /* chain ids, bottom first */
+        int64_t created; /* from the config, unix seconds */
+        uint64_t size;   /* uncompressed bytes of the layers */
+        char **layers;   /* chain ids, bottom first */
         size_t n_layers;
-        unsigned containers;             /* containers using it */
+        unsigned containers; /* containers using it */
 } Image;
 
 void image_done(Image *img);

@@ -20,16 +20,17 @@
  * are checked in one pass; a mismatch removes everything written.
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "digest.h"
 #include "engine.h"
 
 typedef struct LayerInfo {
-        char id[65];                          /* chain id hex */
-        char diff_id[DIGEST_MAX];             /* of the uncompressed tar */
-        char compressed_digest[DIGEST_MAX];   /* of the stream as read ("" if not computed) */
-        uint64_t size;                        /* uncompressed tar bytes */
+        char id[65];                        /* chain id hex */
+        char diff_id[DIGEST_MAX];           /* of the uncompressed tar */
+        char compressed_digest[DIGEST_MAX]; /* of the stream as read ("" if not computed) */
+        uint64_t size;                      /* uncompressed tar bytes */
 } LayerInfo;
 
 /* Compute a chain id (hex) from the parent's chain id (hex, or NULL) and a diff_id. */
@@ -48,6 +49,18 @@ int layer_store(Engine *e, int fd, const char *parent, const char *expected_comp
 /* Extract an (uncompressed or compressed) tar stream into an existing
  * directory, with the same safety rules (used by layer_store and tests). */
 int layer_extract_to(int fd, int dir_fd, CpodError *err);
+
+/*
+ * As layer_extract_to, also returning the digests and size of the stream
+ * (ret may be NULL) and checking them against the expected ones (either may
+ * be NULL; a mismatch is -EBADMSG). dir_fd -1 only verifies the stream.
+ */
+int layer_extract_verify(int fd, int dir_fd, const char *expected_compressed, const char *expected_diff_id,
+                         LayerInfo *ret, CpodError *err);
+
+/* Remove name below dir_fd and everything under it, never following
+ * symlinks; a missing name is not an error. */
+int layer_rm_rf_at(int dir_fd, const char *name);
 
 /* The directory of a layer's files (malloc'ed). */
 int layer_diff_path(Engine *e, const char *id, char **ret);

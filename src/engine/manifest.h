@@ -48,7 +48,8 @@ int manifest_parse(const char *json, size_t len, const char *media_type_hint, Ma
 void manifest_done(Manifest *m);
 
 /* Pick the entry of an index for os/arch/variant (NULL: this machine's). */
-const Descriptor *manifest_select(const Manifest *index, const char *os, const char *arch, const char *variant);
+const Descriptor *manifest_select(const Manifest *index, const char *os, const char *arch,
+                                  const char *variant);
 
 typedef struct ImageConfig {
         char *architecture, *os, *variant, *author;
@@ -66,7 +67,7 @@ typedef struct ImageConfig {
                 int64_t created;
                 char *created_by, *comment, *author;
                 bool empty_layer;
-        } *history;
+        } * history;
         size_t n_history;
 } ImageConfig;
 

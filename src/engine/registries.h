@@ -11,7 +11,7 @@
 #include "error.h"
 
 typedef struct Registry {
-        char *prefix;   /* "location" or "prefix" */
+        char *prefix; /* "location" or "prefix" */
         char *location;
         bool insecure, blocked;
         char **mirrors;

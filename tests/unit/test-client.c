@@ -38,7 +38,8 @@ TEST(sync_calls) {
         is_str(vl_json_get_string(vl_json_object_get(reply, "s")), "hi\"there", "reply parameters");
         vl_json_unref(reply);
         VlJson *fail = obj1("reason", "r");
-        is_int(vl_client_call(c, "org.example.test.Fail", fail, 0, &reply, &error), 1, "an error reply returns 1");
+        is_int(vl_client_call(c, "org.example.test.Fail", fail, 0, &reply, &error), 1,
+               "an error reply returns 1");
         vl_json_unref(fail);
         is_str(error, "org.example.test.Failed", "the error name");
         is_str(vl_json_get_string(vl_json_object_get(reply, "reason")), "r", "the error parameters");
