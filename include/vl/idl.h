@@ -118,6 +118,14 @@ bool vl_field_name_valid(const char *name);
 int vl_interface_validate(const VlInterface *iface, const VlType *type, const VlJson *v,
                           const char **ret_bad_field);
 
+/* Flags for vl_interface_validate_flags. ALLOW_MISSING accepts absent
+ * non-nullable fields at every level (the handler sees them absent and
+ * takes a zero value): some peers omit fields they consider defaults. Types
+ * of the fields that are present are still checked. */
+enum { VL_VALIDATE_ALLOW_MISSING = 1 << 0 };
+int vl_interface_validate_flags(const VlInterface *iface, const VlType *type, const VlJson *v,
+                                unsigned flags, const char **ret_bad_field);
+
 /* Convenience: validate the input (is_reply false) or output (is_reply true)
  * parameters of a method. -ENOENT if the method does not exist. */
 int vl_interface_validate_method(const VlInterface *iface, const char *method, bool is_reply,

@@ -76,6 +76,10 @@ int vl_server_new(VlServer **ret, const char *vendor, const char *product, const
 VlServer *vl_server_free(VlServer *s); /* closes every connection; accepts NULL */
 
 void vl_server_set_limits(VlServer *s, const VlServerLimits *limits);
+/* Accept calls that leave out non-nullable fields (off by default: such a
+ * call gets InvalidParameter). For services whose clients treat absent
+ * fields as zero values. Replies are always checked strictly. */
+void vl_server_set_allow_missing(VlServer *s, bool enabled);
 /* Pass fds received with SCM_RIGHTS to handlers (off by default). */
 void vl_server_set_accept_fds(VlServer *s, bool enabled);
 void vl_server_set_connect_handler(VlServer *s, VlConnectFn on_connect, VlDisconnectFn on_disconnect,

@@ -318,7 +318,8 @@ static int route(VlCall *call, const char *method, const VlJson *params) {
         }
         call->binding = b;
         const char *bad = NULL;
-        if (vl_interface_validate(b->iface, b->method->input, params, &bad) < 0)
+        if (vl_interface_validate_flags(b->iface, b->method->input, params,
+                                        s->allow_missing ? VL_VALIDATE_ALLOW_MISSING : 0, &bad) < 0)
                 return vl_call_reply_invalid_parameter(call, bad ? bad : "parameters");
         if (!b->fn)
                 return vl_call_reply_error_string(call, VL_ERROR_METHOD_NOT_IMPLEMENTED, "method", method);

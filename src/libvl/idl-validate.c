@@ -14,7 +14,8 @@
 /* Values nest no deeper than this (the JSON parser stops at 64 anyway). */
 #define VALIDATE_MAX_DEPTH 256u
 
-static bool check_value(const VlInterface *iface, const VlType *t, const VlJson *v, unsigned depth);
+static bool check_value(const VlInterface *iface, const VlType *t, const VlJson *v, unsigned depth,
+                        unsigned flags);
 
 /* The definition behind a named type; t itself otherwise. NULL if undeclared. */
 static const VlType *resolve(const VlInterface *iface, const VlType *t) {
@@ -53,19 +54,19 @@ static const VlField *find_field(const VlType *t, const char *name) {
 
 /* v is an object; checks it against struct t. *ret_bad names the offending member. */
 static bool check_struct(const VlInterface *iface, const VlType *t, const VlJson *v, unsigned depth,
-                         const char **ret_bad) {
+                         unsigned flags, const char **ret_bad) {
         const char *key;
         const VlJson *value;
 
         VL_JSON_FOREACH_MEMBER (key, value, v) {
                 const VlField *f = find_field(t, key);
-                if (!f || !check_value(iface, f->type, value, depth + 1)) {
+                if (!f || !check_value(iface, f->type, value, depth + 1, flags)) {
                         *ret_bad = key;
                         return false;
                 }
         }
         /* Members that are there were checked above, null included. */
-        for (size_t i = 0; i < t->n_fields; i++) {
+        for (size_t i = 0; !(flags & VL_VALIDATE_ALLOW_MISSING) && i < t->n_fields; i++) {
                 const VlField *f = &t->fields[i];
                 if (!f->type->nullable && !vl_json_object_get(v, f->name)) {
                         *ret_bad = f->name;
@@ -76,8 +77,8 @@ static bool check_struct(const VlInterface *iface, const VlType *t, const VlJson
 }
 
 /* Checks every element of an array, or every value of an object. */
-static bool check_elements(const VlInterface *iface, const VlType *element, const VlJson *v,
-                           unsigned depth) {
+static bool check_elements(const VlInterface *iface, const VlType *element, const VlJson *v, unsigned depth,
+                           unsigned flags) {
         bool is_array = vl_json_type(v) == VL_JSON_ARRAY;
         size_t n = is_array ? vl_json_array_length(v) : vl_json_object_length(v);
         /* Look a named element type up once, not per element. */
@@ -87,13 +88,14 @@ static bool check_elements(const VlInterface *iface, const VlType *element, cons
                 return false;
         for (size_t i = 0; i < n; i++) {
                 const VlJson *e = is_array ? vl_json_array_get(v, i) : vl_json_object_value(v, i);
-                if (vl_json_is_null(e) ? !element->nullable : !check_value(iface, def, e, depth + 1))
+                if (vl_json_is_null(e) ? !element->nullable : !check_value(iface, def, e, depth + 1, flags))
                         return false;
         }
         return true;
 }
 
-static bool check_value(const VlInterface *iface, const VlType *t, const VlJson *v, unsigned depth) {
+static bool check_value(const VlInterface *iface, const VlType *t, const VlJson *v, unsigned depth,
+                        unsigned flags) {
         const char *bad;
 
         if (depth > VALIDATE_MAX_DEPTH || !t)
@@ -119,13 +121,15 @@ static bool check_value(const VlInterface *iface, const VlType *t, const VlJson 
         case VL_TYPE_ANY:
                 return true;
         case VL_TYPE_STRUCT:
-                return vl_json_type(v) == VL_JSON_OBJECT && check_struct(iface, t, v, depth, &bad);
+                return vl_json_type(v) == VL_JSON_OBJECT && check_struct(iface, t, v, depth, flags, &bad);
         case VL_TYPE_ENUM:
                 return vl_json_type(v) == VL_JSON_STRING && find_field(t, vl_json_get_string(v));
         case VL_TYPE_ARRAY:
-                return vl_json_type(v) == VL_JSON_ARRAY && check_elements(iface, t->element, v, depth);
+                return vl_json_type(v) == VL_JSON_ARRAY &&
+                       check_elements(iface, t->element, v, depth, flags);
         case VL_TYPE_MAP:
-                return vl_json_type(v) == VL_JSON_OBJECT && check_elements(iface, t->element, v, depth);
+                return vl_json_type(v) == VL_JSON_OBJECT &&
+                       check_elements(iface, t->element, v, depth, flags);
         case VL_TYPE_SET:
                 /* Peers send {} or true or null as the values: only the keys matter. */
                 return vl_json_type(v) == VL_JSON_OBJECT;
@@ -137,6 +141,11 @@ static bool check_value(const VlInterface *iface, const VlType *t, const VlJson 
 
 _public_ int vl_interface_validate(const VlInterface *iface, const VlType *type, const VlJson *v,
                                    const char **ret_bad_field) {
+        return vl_interface_validate_flags(iface, type, v, 0, ret_bad_field);
+}
+
+_public_ int vl_interface_validate_flags(const VlInterface *iface, const VlType *type, const VlJson *v,
+                                         unsigned flags, const char **ret_bad_field) {
         const char *bad = NULL;
 
         if (ret_bad_field)
@@ -149,7 +158,7 @@ _public_ int vl_interface_validate(const VlInterface *iface, const VlType *type,
 
         /* Absent, null and {} parameters mean the same. */
         if (vl_json_is_null(v)) {
-                for (size_t i = 0; i < type->n_fields; i++)
+                for (size_t i = 0; !(flags & VL_VALIDATE_ALLOW_MISSING) && i < type->n_fields; i++)
                         if (!type->fields[i].type->nullable) {
                                 bad = type->fields[i].name;
                                 goto invalid;
@@ -158,7 +167,7 @@ _public_ int vl_interface_validate(const VlInterface *iface, const VlType *type,
         }
         if (vl_json_type(v) != VL_JSON_OBJECT)
                 return -EINVAL;
-        if (check_struct(iface, type, v, 0, &bad))
+        if (check_struct(iface, type, v, 0, flags, &bad))
                 return 0;
 
 invalid:

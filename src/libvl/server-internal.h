@@ -53,6 +53,7 @@ struct VlServer {
 
         VlServerLimits limits;
         bool accept_fds;
+        bool allow_missing;
         bool peek; /* some method may upgrade */
         VlConnectFn on_connect;
         VlDisconnectFn on_disconnect;

@@ -60,6 +60,10 @@ _public_ void vl_server_set_limits(VlServer *s, const VlServerLimits *limits) {
                 s->limits.max_json_depth = default_limits.max_json_depth;
 }
 
+_public_ void vl_server_set_allow_missing(VlServer *s, bool enabled) {
+        s->allow_missing = enabled;
+}
+
 _public_ void vl_server_set_accept_fds(VlServer *s, bool enabled) {
         s->accept_fds = enabled;
 }

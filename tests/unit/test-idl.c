@@ -827,4 +827,27 @@ TEST(validate_certification) {
         free(text);
 }
 
+TEST(validate_allow_missing) {
+        static const char text[] = "interface org.example.m\n"
+                                   "type Inner (a: int, b: string)\n"
+                                   "method M(force: bool, inner: Inner) -> ()\n";
+        VlInterface *iface = NULL;
+        const char *bad = NULL;
+        ok(vl_interface_parse(text, sizeof(text) - 1, &iface, NULL) == 0, "parse");
+        const VlMember *m = vl_interface_find(iface, VL_MEMBER_METHOD, "M");
+        VlJson *v = NULL;
+        ok(vl_json_parse("{\"inner\":{\"a\":1}}", 17, NULL, &v, NULL) == 0, "json");
+        is_int(vl_interface_validate(iface, m->input, v, &bad), -EINVAL, "strict: a missing field fails");
+        is_str(bad, "inner", "the member holding the missing nested field is named");
+        is_int(vl_interface_validate_flags(iface, m->input, v, VL_VALIDATE_ALLOW_MISSING, &bad), 0,
+               "lenient: missing fields pass at every level");
+        vl_json_unref(v);
+        ok(vl_json_parse("{\"inner\":{\"a\":\"x\"}}", 19, NULL, &v, NULL) == 0, "json");
+        is_int(vl_interface_validate_flags(iface, m->input, v, VL_VALIDATE_ALLOW_MISSING, &bad), -EINVAL,
+               "lenient: a present field of the wrong type still fails");
+        is_str(bad, "inner", "and is named");
+        vl_json_unref(v);
+        vl_interface_free(iface);
+}
+
 TESTS_MAIN
