@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/*
+ * One connection's process: a VlServer with both interfaces, serving the
+ * socket it was handed until the peer hangs up. The engine is opened on the
+ * first call that needs it, so Ping and GetVersion answer even when the
+ * store cannot be opened.
+ */
+
+#include <stdio.h>
+#include <time.h>
+
+#include "io.podman.h"
+#include "io.projectatomic.podman.h"
+#include "service-internal.h"
+#include "util.h"
+
+int service_engine(Service *svc, VlCall *call, Engine **ret) {
+        if (!svc->engine) {
+                CpodError err = {};
+                int r = engine_open(&svc->options, &svc->engine, &err);
+                if (r < 0) {
+                        svc->engine = NULL;
+                        (void)reply_error_occurred(call, r, &err);
+                        return r;
+                }
+        }
+        *ret = svc->engine;
+        return 0;
+}
+
+bool call_is_atomic(VlCall *call) {
+        return startswith(vl_call_method(call), ATOMIC_IFACE ".") != NULL;
+}
+
+static const char *error_reason(int r, const CpodError *err, char *buf, size_t size) {
+        if (err && err->code != 0 && err->message[0])
+                return err->message;
+        snprintf(buf, size, "%s", strerror(r < 0 ? -r : r));
+        return buf;
+}
+
+int reply_error_occurred(VlCall *call, int r, const CpodError *err) {
+        char buf[128];
+        const char *error =
+                call_is_atomic(call) ? ATOMIC_IFACE ".ErrorOccurred" : PODMAN_IFACE ".ErrorOccurred";
+        return vl_call_reply_error_string(call, error, "reason", error_reason(r, err, buf, sizeof(buf)));
+}
+
+int reply_image_error(VlCall *call, int r, const CpodError *err, const char *ref) {
+        char buf[128];
+
+        if (r != -ENOENT)
+                return reply_error_occurred(call, r, err);
+        if (call_is_atomic(call))
+                return vl_call_reply_error_string(call, ATOMIC_IFACE ".ImageNotFound", "imagename", ref);
+
+        VlJson *p = vl_json_new_object();
+        if (!p || vl_json_object_set_string(p, "id", ref) < 0 ||
+            vl_json_object_set_string(p, "reason", error_reason(r, err, buf, sizeof(buf))) < 0) {
+                vl_json_unref(p);
+                return -ENOMEM;
+        }
+        return vl_call_reply_error(call, PODMAN_IFACE ".ImageNotFound", p);
+}
+
+VlJson *json_strv(char *const *v, size_t n) {
+        VlJson *a = vl_json_new_array();
+        if (!a)
+                return NULL;
+        for (size_t i = 0; i < n; i++)
+                if (vl_json_array_append(a, vl_json_new_string(v[i])) < 0)
+                        return vl_json_unref(a);
+        return a;
+}
+
+int json_set_strv(VlJson *o, const char *key, char *const *v, size_t n) {
+        VlJson *a = json_strv(v, n);
+        if (!a)
+                return -ENOMEM;
+        return vl_json_object_set(o, key, a);
+}
+
+int reply_one(VlCall *call, const char *key, VlJson *v) {
+        VlJson *o = vl_json_new_object();
+        if (!o || !v || vl_json_object_set(o, key, v) < 0) {
+                if (!o)
+                        vl_json_unref(v);
+                vl_json_unref(o);
+                return -ENOMEM;
+        }
+        return vl_call_reply(call, o);
+}
+
+const char *format_go_time(int64_t t, char buf[static TIME_BUF_MAX]) {
+        struct tm tm;
+        time_t tt = (time_t)t;
+
+        if (!gmtime_r(&tt, &tm) || strftime(buf, TIME_BUF_MAX, "%Y-%m-%d %H:%M:%S +0000 UTC", &tm) == 0)
+                snprintf(buf, TIME_BUF_MAX, "1970-01-01 00:00:00 +0000 UTC");
+        return buf;
+}
+
+const char *format_rfc3339(int64_t t, char buf[static TIME_BUF_MAX]) {
+        struct tm tm;
+        time_t tt = (time_t)t;
+
+        if (!gmtime_r(&tt, &tm) || strftime(buf, TIME_BUF_MAX, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+                snprintf(buf, TIME_BUF_MAX, "1970-01-01T00:00:00Z");
+        return buf;
+}
+
+int parse_rfc3339(const char *s, int64_t *ret) {
+        struct tm tm = {};
+        int n = 0, oh = 0, om = 0;
+
+        if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                         &tm.tm_min, &tm.tm_sec, &n) != 6)
+                return -EINVAL;
+        s += n;
+        if (*s == '.')
+                for (s++; *s >= '0' && *s <= '9'; s++)
+                        ;
+        int64_t offset = 0;
+        if (*s == '+' || *s == '-') {
+                if (sscanf(s + 1, "%2d:%2d%n", &oh, &om, &n) != 2 || s[1 + n] != '\0')
+                        return -EINVAL;
+                offset = (oh * 3600 + om * 60) * (*s == '-' ? -1 : 1);
+        } else if ((*s != 'Z' && *s != 'z') || s[1] != '\0')
+                return -EINVAL;
+        tm.tm_year -= 1900;
+        tm.tm_mon -= 1;
+        *ret = (int64_t)timegm(&tm) - offset;
+        return 0;
+}
+
+int service_serve_connection(const EngineOptions *options, int fd) {
+        Service svc = {.options = *options};
+        VlServer *s = NULL;
+        VlIdlError ierr = {};
+        int r;
+
+        r = vl_server_new(&s, SERVICE_VENDOR, SERVICE_PRODUCT, PROJECT_VERSION, SERVICE_URL);
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        if ((r = vl_server_add_interface(s, io_podman_idl, &ierr)) < 0 ||
+            (r = vl_server_add_interface(s, io_projectatomic_podman_idl, &ierr)) < 0) {
+                fprintf(stderr, "cpod varlink: embedded interface: line %u: %s\n", ierr.line, ierr.message);
+                close(fd);
+                goto out;
+        }
+        if ((r = system_bind(s, &svc)) < 0 || (r = images_bind(s, &svc)) < 0) {
+                close(fd);
+                goto out;
+        }
+        r = vl_server_listen_fd(s, fd);
+        if (r < 0) {
+                close(fd);
+                goto out;
+        }
+        r = vl_server_run(s);
+out:
+        vl_server_free(s);
+        engine_close(svc.engine);
+        return r;
+}

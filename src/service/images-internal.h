@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Parameters of the image methods (images.c, images-io.c). */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "service-internal.h"
+
+/* Names a caller may pass in one list (tags, changes). */
+#define MAX_LIST 1024
+
+typedef struct ImageArgs {
+        const char *name;  /* "name" or "id" */
+        const char *other; /* tagged, tag, destination, reference, inputFile */
+        const char *source, *message;
+        const VlJson *list; /* changes, tags, filter */
+        bool force, flag;   /* force; compress, delete, all, quiet */
+        bool delete_file;
+} ImageArgs;
+
+/* Fill a from params; on failure the call has been answered (InvalidParameter). */
+int svc_image_args(VlCall *call, const VlJson *params, ImageArgs *a);
+/* The strings of a []string parameter (borrowed, NULL-terminated array
+ * malloc'ed), at most MAX_LIST; on failure the call may have been answered. */
+int svc_string_list(VlCall *call, const char *param, const VlJson *list, const char ***ret, size_t *ret_n);
+
+/* The engine and the image a.name names; on failure the call has been
+ * answered (ErrorOccurred or ImageNotFound). */
+int svc_get_image(VlCall *call, Service *svc, const ImageArgs *a, Engine **ret_e, Image *ret);
+
+int images_io_bind(VlServer *s, Service *svc);
