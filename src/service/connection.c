@@ -145,6 +145,9 @@ int service_serve_connection(const EngineOptions *options, int fd) {
                 close(fd);
                 return r;
         }
+        /* podman's clients (cockpit, python-podman) leave out fields they
+         * consider defaults, e.g. RemoveContainer without force */
+        vl_server_set_allow_missing(s, true);
         if ((r = vl_server_add_interface(s, io_podman_idl, &ierr)) < 0 ||
             (r = vl_server_add_interface(s, io_projectatomic_podman_idl, &ierr)) < 0) {
                 fprintf(stderr, "cpod varlink: embedded interface: line %u: %s\n", ierr.line, ierr.message);
