@@ -96,6 +96,10 @@ vl_sock=$tmp/vl.sock
 go_sock=$tmp/go.sock
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+if awk -v l="${load_before%% *}" 'BEGIN { exit !(l > 1.0) }'; then
+        echo "warning: load average $load_before: other work competes for the CPUs, the throughput" \
+                "figures will be low and noisy" >&2
+fi
 
 # ---- 1: one connection, sequential ----
 declare -a raw1 vl1 go1 vl1_p50 vl1_p99 raw1_p50 raw1_p99 go1_p50 go1_p99

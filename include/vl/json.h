@@ -10,6 +10,10 @@
  * parsed or as built. Strings are UTF-8, validated on parse, and may hold
  * NUL bytes (use the length accessors for those).
  *
+ * Threads: a parsed document shares allocation slabs and object keys among
+ * its nodes, so a document and all its subtrees must be used by one thread
+ * at a time (different documents are independent).
+ *
  * Ownership: constructors return a new reference. Functions that "take"
  * a value consume the caller's reference even when they fail, so builder
  * calls can be chained without leaks. Getters return borrowed pointers that
@@ -135,7 +139,8 @@ bool vl_json_equal(const VlJson *a, const VlJson *b);
 typedef enum VlJsonFormatFlags {
         VL_JSON_FORMAT_COMPACT = 0,
         VL_JSON_FORMAT_PRETTY = 1 << 0, /* newlines and 2-space indent */
-        VL_JSON_FORMAT_COLOR = 1 << 1,  /* ANSI colours (for terminals) */
+        VL_JSON_FORMAT_COLOR = 1 << 1,  /* ANSI colours for terminals: keys bold blue, strings green,
+                                           numbers cyan, true/false/null magenta */
         VL_JSON_FORMAT_ASCII = 1 << 2,  /* escape every non-ASCII character as \uXXXX */
         VL_JSON_FORMAT_NEWLINE = 1 << 3 /* a final newline */
 } VlJsonFormatFlags;

@@ -1,1 +1,331 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * SQLite state. Opening must stay cheap (`cpod images` runs it on every
+ * invocation): when user_version is current, opening costs one PRAGMA batch
+ * and one user_version read, no schema work.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "db.h"
+#include "util.h"
+
+#define DB_VERSION 1
+/* Total time a writer keeps retrying BEGIN IMMEDIATE or COMMIT after
+ * SQLite's own busy handler gave up (it returns SQLITE_BUSY at once in a few
+ * cases, e.g. while another connection recovers the WAL). */
+#define DB_RETRY_USEC (30ull * 1000 * 1000)
+
+static const char db_schema_v1[] = "CREATE TABLE images ("
+                                   " id TEXT PRIMARY KEY,"
+                                   " manifest_digest TEXT NOT NULL,"
+                                   " created INTEGER NOT NULL,"
+                                   " size INTEGER NOT NULL,"
+                                   " top_layer TEXT,"
+                                   " added INTEGER NOT NULL);"
+                                   "CREATE TABLE image_names ("
+                                   " name TEXT PRIMARY KEY,"
+                                   " image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE);"
+                                   "CREATE INDEX image_names_image ON image_names(image_id);"
+                                   "CREATE TABLE image_digests ("
+                                   " name TEXT NOT NULL,"
+                                   " digest TEXT NOT NULL,"
+                                   " image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
+                                   " PRIMARY KEY(name, digest));"
+                                   "CREATE INDEX image_digests_image ON image_digests(image_id);"
+                                   "CREATE TABLE layers ("
+                                   " id TEXT PRIMARY KEY,"
+                                   " parent TEXT REFERENCES layers(id),"
+                                   " diff_id TEXT NOT NULL,"
+                                   " compressed_digest TEXT,"
+                                   " size INTEGER NOT NULL);"
+                                   "CREATE INDEX layers_parent ON layers(parent);"
+                                   "CREATE TABLE image_layers ("
+                                   " image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
+                                   " idx INTEGER NOT NULL,"
+                                   " layer_id TEXT NOT NULL REFERENCES layers(id),"
+                                   " PRIMARY KEY(image_id, idx));"
+                                   "CREATE INDEX image_layers_layer ON image_layers(layer_id);"
+                                   "CREATE TABLE image_blobs ("
+                                   " image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
+                                   " digest TEXT NOT NULL,"
+                                   " PRIMARY KEY(image_id, digest));"
+                                   "CREATE INDEX image_blobs_digest ON image_blobs(digest);"
+                                   "CREATE TABLE mounts ("
+                                   " kind TEXT, id TEXT, path TEXT, count INTEGER,"
+                                   " PRIMARY KEY(kind, id));";
+
+/* Index i upgrades the schema from version i to i + 1. */
+static const char *const db_migrations[DB_VERSION] = {
+        db_schema_v1,
+};
+
+int db_errno(int sqlite_rc) {
+        switch (sqlite_rc & 0xff) {
+        case SQLITE_OK:
+        case SQLITE_ROW:
+        case SQLITE_DONE:
+                return 0;
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+                return -EBUSY;
+        case SQLITE_CONSTRAINT:
+                return -EEXIST;
+        case SQLITE_NOMEM:
+                return -ENOMEM;
+        case SQLITE_READONLY:
+                return -EROFS;
+        case SQLITE_PERM:
+        case SQLITE_AUTH:
+                return -EACCES;
+        case SQLITE_CANTOPEN:
+                return -ENOENT;
+        case SQLITE_FULL:
+                return -ENOSPC;
+        case SQLITE_CORRUPT:
+        case SQLITE_NOTADB:
+                return -EUCLEAN;
+        case SQLITE_TOOBIG:
+                return -E2BIG;
+        case SQLITE_INTERRUPT:
+                return -EINTR;
+        case SQLITE_MISMATCH:
+        case SQLITE_RANGE:
+        case SQLITE_MISUSE:
+                return -EINVAL;
+        default:
+                return -EIO;
+        }
+}
+
+static int db_fail(sqlite3 *db, int rc, CpodError *err, const char *what) {
+        return cpod_error(err, -db_errno(rc), "database: %s: %s", what,
+                          db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+}
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void sleep_usec(long usec) {
+        struct timespec ts = {.tv_sec = usec / 1000000, .tv_nsec = (usec % 1000000) * 1000};
+        nanosleep(&ts, NULL);
+}
+
+/* Run a statement that may find the database locked, retrying for a while. */
+static int db_exec_retry(sqlite3 *db, const char *sql, CpodError *err) {
+        uint64_t deadline = now_usec() + DB_RETRY_USEC;
+        long backoff = 1000;
+
+        for (;;) {
+                int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+                if (rc == SQLITE_OK)
+                        return 0;
+                if ((rc & 0xff) != SQLITE_BUSY || now_usec() > deadline)
+                        return db_fail(db, rc, err, sql);
+                sleep_usec(backoff);
+                backoff = MIN(backoff * 2, 50000L);
+        }
+}
+
+int db_exec(sqlite3 *db, const char *sql, CpodError *err) {
+        char *msg = NULL;
+        int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+        if (rc != SQLITE_OK) {
+                int r = cpod_error(err, -db_errno(rc), "database: %s", msg ? msg : sqlite3_errstr(rc));
+                sqlite3_free(msg);
+                return r;
+        }
+        return 0;
+}
+
+int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret, CpodError *err) {
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+        if (rc != SQLITE_OK)
+                return cpod_error(err, -db_errno(rc), "database: prepare `%.200s`: %s", sql,
+                                  sqlite3_errmsg(db));
+        *ret = st;
+        return 0;
+}
+
+int db_begin_write(sqlite3 *db, CpodError *err) {
+        return db_exec_retry(db, "BEGIN IMMEDIATE", err);
+}
+
+int db_begin_read(sqlite3 *db, CpodError *err) {
+        return db_exec(db, "BEGIN", err);
+}
+
+int db_commit(sqlite3 *db, CpodError *err) {
+        int r = db_exec_retry(db, "COMMIT", err);
+        if (r < 0)
+                db_rollback(db);
+        return r;
+}
+
+void db_rollback(sqlite3 *db) {
+        /* Nothing to undo when SQLite already rolled back (e.g. after SQLITE_FULL). */
+        if (db && !sqlite3_get_autocommit(db))
+                sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static int db_user_version(sqlite3 *db, int *ret, CpodError *err) {
+        sqlite3_stmt *st = NULL;
+        int r = db_prepare(db, "PRAGMA user_version", &st, err);
+        if (r < 0)
+                return r;
+        int rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW) {
+                r = db_fail(db, rc, err, "read user_version");
+                sqlite3_finalize(st);
+                return r;
+        }
+        *ret = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+        return 0;
+}
+
+static int db_migrate(sqlite3 *db, CpodError *err) {
+        int version, r;
+
+        r = db_begin_write(db, err);
+        if (r < 0)
+                return r;
+        /* Another process may have migrated while we waited for the lock. */
+        r = db_user_version(db, &version, err);
+        if (r < 0)
+                goto fail;
+        if (version > DB_VERSION) {
+                r = cpod_error(err, EPROTONOSUPPORT,
+                               "database schema version %d is newer than this cpod supports (%d)", version,
+                               DB_VERSION);
+                goto fail;
+        }
+        for (; version < DB_VERSION; version++) {
+                r = db_exec(db, db_migrations[version], err);
+                if (r < 0) {
+                        cpod_error_wrap(err, "migrate the database to version %d", version + 1);
+                        goto fail;
+                }
+        }
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA user_version = %d", DB_VERSION);
+        r = db_exec(db, sql, err);
+        if (r < 0)
+                goto fail;
+        return db_commit(db, err);
+fail:
+        db_rollback(db);
+        return r;
+}
+
+int db_open(const char *path, sqlite3 **ret, CpodError *err) {
+        sqlite3 *db = NULL;
+        int version, r;
+
+        int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                                 NULL);
+        if (rc != SQLITE_OK) {
+                r = cpod_error(err, db ? -db_errno(sqlite3_extended_errcode(db)) : ENOMEM,
+                               "open database `%s`: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+                if (r == 0)
+                        r = -EIO;
+                sqlite3_close(db);
+                return r;
+        }
+        sqlite3_extended_result_codes(db, 1);
+
+        /* The busy timeout first: switching to WAL may wait for other openers. */
+        r = db_exec_retry(db,
+                          "PRAGMA busy_timeout = 10000;"
+                          "PRAGMA foreign_keys = ON;"
+                          "PRAGMA synchronous = FULL;"
+                          "PRAGMA journal_mode = WAL;",
+                          err);
+        if (r < 0)
+                goto fail;
+        r = db_user_version(db, &version, err);
+        if (r < 0)
+                goto fail;
+        if (version > DB_VERSION) {
+                r = cpod_error(err, EPROTONOSUPPORT,
+                               "database `%s` has schema version %d, newer than this cpod supports (%d)",
+                               path, version, DB_VERSION);
+                goto fail;
+        }
+        if (version < DB_VERSION) {
+                r = db_migrate(db, err);
+                if (r < 0)
+                        goto fail;
+        }
+        *ret = db;
+        return 0;
+fail:
+        sqlite3_close(db);
+        return r;
+}
+
+void db_close(sqlite3 *db) {
+        if (!db)
+                return;
+        /* Statements are owned by their callers; close_v2 defers the close if one leaked. */
+        sqlite3_close_v2(db);
+}
+
+int db_bind_texts(sqlite3 *db, sqlite3_stmt *st, const char *const *params, size_t n, CpodError *err) {
+        for (size_t i = 0; i < n; i++) {
+                int rc = params[i] ? sqlite3_bind_text(st, (int)i + 1, params[i], -1, SQLITE_STATIC)
+                                   : sqlite3_bind_null(st, (int)i + 1);
+                if (rc != SQLITE_OK)
+                        return db_fail(db, rc, err, "bind a parameter");
+        }
+        return 0;
+}
+
+int db_run(sqlite3 *db, const char *sql, const char *const *params, size_t n, CpodError *err) {
+        sqlite3_stmt *st = NULL;
+        int r = db_prepare(db, sql, &st, err);
+        if (r < 0)
+                return r;
+        r = db_bind_texts(db, st, params, n, err);
+        if (r >= 0) {
+                int rc;
+                while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+                        ;
+                r = rc == SQLITE_DONE ? sqlite3_changes(db) : db_fail(db, rc, err, "run a statement");
+        }
+        sqlite3_finalize(st);
+        return r;
+}
+
+int db_get_text(sqlite3 *db, const char *sql, const char *const *params, size_t n, char **ret,
+                CpodError *err) {
+        sqlite3_stmt *st = NULL;
+        int r = db_prepare(db, sql, &st, err);
+        if (r < 0)
+                return r;
+        r = db_bind_texts(db, st, params, n, err);
+        if (r >= 0) {
+                int rc = sqlite3_step(st);
+                if (rc == SQLITE_ROW) {
+                        const char *t = (const char *)sqlite3_column_text(st, 0);
+                        char *copy = NULL;
+                        if (ret && t && !(copy = strdup(t)))
+                                r = cpod_error(err, ENOMEM, "out of memory");
+                        else {
+                                if (ret)
+                                        *ret = copy;
+                                r = 1;
+                        }
+                } else
+                        r = rc == SQLITE_DONE ? 0 : db_fail(db, rc, err, "run a query");
+        }
+        sqlite3_finalize(st);
+        return r;
+}

@@ -26,9 +26,14 @@
  *   image_layers(image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
  *          idx INTEGER NOT NULL, layer_id TEXT NOT NULL REFERENCES layers(id), PRIMARY KEY(image_id, idx))
  *   mounts(kind TEXT, id TEXT, path TEXT, count INTEGER, PRIMARY KEY(kind, id))
+ *   image_blobs(image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE, digest TEXT NOT NULL,
+ *          PRIMARY KEY(image_id, digest))   -- every blob an image needs: manifest, config, layer blobs
+ * Indexes on image_names(image_id), image_digests(image_id), layers(parent),
+ * image_layers(layer_id), image_blobs(digest).
  */
 
 #include <sqlite3.h>
+#include <stddef.h>
 
 #include "error.h"
 
@@ -44,5 +49,18 @@ void db_rollback(sqlite3 *db);
 int db_exec(sqlite3 *db, const char *sql, CpodError *err);
 /* Prepare, failing with a message that names the statement. */
 int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret, CpodError *err);
+/* Run sql binding text parameters ?1..?n (a NULL binds SQL NULL), stepping to
+ * the end; returns the number of rows changed. */
+int db_run(sqlite3 *db, const char *sql, const char *const *params, size_t n, CpodError *err);
+/* Run a query with text parameters and copy the first row's first column
+ * (malloc'ed, NULL for SQL NULL) into *ret when ret is given. Returns 1 when
+ * there was a row, 0 when there was none. */
+int db_get_text(sqlite3 *db, const char *sql, const char *const *params, size_t n, char **ret, CpodError *err);
+/* Bind text parameters ?1..?n to a prepared statement. */
+int db_bind_texts(sqlite3 *db, sqlite3_stmt *st, const char *const *params, size_t n, CpodError *err);
+/* The params and n arguments of the calls above from a list of strings. */
+#define DB_PARAMS(...) \
+        (const char *const[]){__VA_ARGS__}, sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)
+
 /* Map a SQLite result code to -errno (BUSY → -EBUSY, CONSTRAINT → -EEXIST, ...). */
 int db_errno(int sqlite_rc);

@@ -33,6 +33,12 @@ const char *engine_root(Engine *e);
 const char *engine_runroot(Engine *e);
 const char *engine_storage_driver(Engine *e);
 
+/* Take the store for exclusive use, for repairs and resets that delete files
+ * no row names yet: -EBUSY when another cpod process has it open. Every
+ * engine holds it shared; engine_unlock_exclusive returns to that. */
+int engine_lock_exclusive(Engine *e, CpodError *err);
+void engine_unlock_exclusive(Engine *e);
+
 /* Default paths for the current user (malloc'ed into *ret). */
 int engine_default_root(char **ret);
 int engine_default_runroot(char **ret);

@@ -1,1 +1,833 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Safe layer extraction. libarchive only parses the tar headers; the stream
+ * is decompressed here (so both the compressed and the uncompressed bytes
+ * are hashed in one pass) and every file is created by us, below the layer
+ * root, through openat2(RESOLVE_BENEATH), so no entry can write outside it.
+ */
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "digest.h"
+#include "layer.h"
+#include "util.h"
+
+#define EXTRACT_MAX_ENTRIES  (1024u * 1024u)
+#define EXTRACT_MAX_NAME     4096u
+#define EXTRACT_MAX_TOTAL    (256ull * 1024u * 1024u * 1024u) /* uncompressed tar bytes */
+#define EXTRACT_MAX_XATTR    (64u * 1024u)
+#define EXTRACT_BUF_SIZE     (128u * 1024u)
+#define WHITEOUT_PREFIX      ".wh."
+#define WHITEOUT_OPAQUE      ".wh..wh..opq"
+#define WHITEOUT_META_PREFIX ".wh..wh."
+
+/* ---- path cleaning ---- */
+
+int tar_path_clean(const char *name, char *out, size_t out_size) {
+        size_t len = 0, depth = 0;
+
+        if (!name || !out || out_size == 0)
+                return -EINVAL;
+        for (const char *p = name; *p;) {
+                const char *e = strchrnul(p, '/');
+                size_t n = (size_t)(e - p);
+
+                if (n == 0 || (n == 1 && p[0] == '.')) {
+                        /* empty or "." component: nothing */
+                } else if (n == 2 && p[0] == '.' && p[1] == '.') {
+                        /* ".." may only cancel a component the name itself added */
+                        if (depth == 0)
+                                return -EINVAL;
+                        depth--;
+                        while (len > 0 && out[len - 1] != '/')
+                                len--;
+                        if (len > 0)
+                                len--; /* the separator */
+                } else {
+                        if (len + (len > 0) + n + 1 > out_size)
+                                return -ENAMETOOLONG;
+                        if (len > 0)
+                                out[len++] = '/';
+                        memcpy(out + len, p, n);
+                        len += n;
+                        depth++;
+                }
+                p = *e ? e + 1 : e;
+        }
+        if (len == 0)
+                return -EINVAL;
+        out[len] = 0;
+        return 0;
+}
+
+/* True for names that denote the root itself ("", ".", "./", "/", "./."). */
+static bool path_is_root(const char *name) {
+        for (const char *p = name; *p; p++)
+                if (*p != '/' && *p != '.')
+                        return false;
+        return !strstr(name, "..");
+}
+
+/* ---- the decompressing, hashing reader ---- */
+
+typedef enum Compression { COMP_PLAIN, COMP_GZIP, COMP_ZSTD } Compression;
+
+typedef struct Reader {
+        int fd;
+        Compression kind;
+        Sha256 *hc, *hu;
+        uint64_t csize, usize;
+        uint8_t *in, *out;
+        size_t in_len, in_pos;
+        bool in_eof, done, z_init, zpending;
+        z_stream z;
+        ZSTD_DStream *zs;
+        int error; /* -errno once failed */
+        char message[256];
+} Reader;
+
+static int reader_fail(Reader *r, int code, const char *msg) {
+        if (r->error == 0) {
+                r->error = code;
+                snprintf(r->message, sizeof(r->message), "%s", msg);
+        }
+        return code;
+}
+
+/* Refill the compressed input buffer; hashes what it reads. */
+static int reader_fill(Reader *r) {
+        ssize_t n;
+
+        if (r->in_pos < r->in_len || r->in_eof)
+                return 0;
+        do
+                n = read(r->fd, r->in, EXTRACT_BUF_SIZE);
+        while (n < 0 && errno == EINTR);
+        if (n < 0) {
+                char m[128];
+                snprintf(m, sizeof(m), "read layer stream: %s", strerror(errno));
+                return reader_fail(r, -errno, m);
+        }
+        if (n == 0)
+                r->in_eof = true;
+        sha256_update(r->hc, r->in, (size_t)n);
+        r->csize += (uint64_t)n;
+        r->in_len = (size_t)n;
+        r->in_pos = 0;
+        return 0;
+}
+
+static ssize_t reader_gzip(Reader *r) {
+        for (;;) {
+                if (reader_fill(r) < 0)
+                        return r->error;
+                if (r->done) {
+                        /* a further gzip member may follow (multi-member streams) */
+                        if (r->in_pos == r->in_len && r->in_eof)
+                                return 0;
+                        if (inflateReset(&r->z) != Z_OK)
+                                return reader_fail(r, -EIO, "gzip: cannot reset the decompressor");
+                        r->done = false;
+                }
+                r->z.next_in = r->in + r->in_pos;
+                r->z.avail_in = (uInt)(r->in_len - r->in_pos);
+                r->z.next_out = r->out;
+                r->z.avail_out = EXTRACT_BUF_SIZE;
+                int zr = inflate(&r->z, Z_NO_FLUSH);
+                r->in_pos = r->in_len - r->z.avail_in;
+                if (zr == Z_STREAM_END)
+                        r->done = true;
+                else if (zr == Z_BUF_ERROR && r->in_eof && r->in_pos == r->in_len)
+                        return reader_fail(r, -EBADMSG, "gzip: unexpected end of compressed stream");
+                else if (zr != Z_OK && zr != Z_BUF_ERROR)
+                        return reader_fail(r, -EBADMSG, "gzip: corrupt compressed data");
+                size_t got = EXTRACT_BUF_SIZE - r->z.avail_out;
+                if (got > 0)
+                        return (ssize_t)got;
+                if (!r->done && r->in_eof && r->in_pos == r->in_len)
+                        return reader_fail(r, -EBADMSG, "gzip: unexpected end of compressed stream");
+        }
+}
+
+static ssize_t reader_zstd(Reader *r) {
+        for (;;) {
+                if (reader_fill(r) < 0)
+                        return r->error;
+                ZSTD_inBuffer ib = {r->in, r->in_len, r->in_pos};
+                ZSTD_outBuffer ob = {r->out, EXTRACT_BUF_SIZE, 0};
+                /* after a full output buffer the decoder may hold more without needing input */
+                if (ib.pos == ib.size && r->in_eof && !r->zpending) {
+                        if (!r->done)
+                                return reader_fail(r, -EBADMSG, "zstd: unexpected end of compressed stream");
+                        return 0;
+                }
+                size_t zr = ZSTD_decompressStream(r->zs, &ob, &ib);
+                if (ZSTD_isError(zr)) {
+                        char m[160];
+                        snprintf(m, sizeof(m), "zstd: %s", ZSTD_getErrorName(zr));
+                        return reader_fail(r, -EBADMSG, m);
+                }
+                r->in_pos = ib.pos;
+                r->zpending = ob.pos == ob.size;
+                r->done = zr == 0; /* a frame ended; another may follow */
+                if (ob.pos > 0)
+                        return (ssize_t)ob.pos;
+        }
+}
+
+static ssize_t reader_plain(Reader *r) {
+        if (reader_fill(r) < 0)
+                return r->error;
+        size_t n = r->in_len - r->in_pos;
+        memcpy(r->out, r->in + r->in_pos, n);
+        r->in_pos = r->in_len;
+        return (ssize_t)n;
+}
+
+/* Next chunk of uncompressed bytes into r->out: count, 0 at the end, or -errno. */
+static ssize_t reader_next(Reader *r) {
+        ssize_t n;
+
+        if (r->error < 0)
+                return r->error;
+        switch (r->kind) {
+        case COMP_GZIP:
+                n = reader_gzip(r);
+                break;
+        case COMP_ZSTD:
+                n = reader_zstd(r);
+                break;
+        default:
+                n = reader_plain(r);
+        }
+        if (n <= 0)
+                return n;
+        if (r->usize + (uint64_t)n > EXTRACT_MAX_TOTAL)
+                return reader_fail(r, -EFBIG, "layer is larger than the limit of 256 GiB uncompressed");
+        sha256_update(r->hu, r->out, (size_t)n);
+        r->usize += (uint64_t)n;
+        return n;
+}
+
+static int reader_init(Reader *r, int fd) {
+        int k;
+
+        *r = (Reader){.fd = fd};
+        r->in = malloc(EXTRACT_BUF_SIZE);
+        r->out = malloc(EXTRACT_BUF_SIZE);
+        if (!r->in || !r->out)
+                return -ENOMEM;
+        k = sha256_new(&r->hc);
+        if (k < 0)
+                return k;
+        k = sha256_new(&r->hu);
+        if (k < 0)
+                return k;
+        /* sniff the magic: read until 4 bytes are there or the stream ends */
+        while (r->in_len < 4 && !r->in_eof) {
+                ssize_t n = read(fd, r->in + r->in_len, EXTRACT_BUF_SIZE - r->in_len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        r->in_eof = true;
+                sha256_update(r->hc, r->in + r->in_len, (size_t)n);
+                r->csize += (uint64_t)n;
+                r->in_len += (size_t)n;
+        }
+        if (r->in_len >= 2 && r->in[0] == 0x1f && r->in[1] == 0x8b) {
+                r->kind = COMP_GZIP;
+                if (inflateInit2(&r->z, 15 + 16) != Z_OK)
+                        return -ENOMEM;
+                r->z_init = true;
+        } else if (r->in_len >= 4 && r->in[0] == 0x28 && r->in[1] == 0xb5 && r->in[2] == 0x2f &&
+                   r->in[3] == 0xfd) {
+                r->kind = COMP_ZSTD;
+                r->zs = ZSTD_createDStream();
+                if (!r->zs)
+                        return -ENOMEM;
+                /* bound the window a hostile frame may ask us to allocate (128 MiB) */
+                ZSTD_DCtx_setParameter(r->zs, ZSTD_d_windowLogMax, 27);
+        }
+        return 0;
+}
+
+static void reader_done(Reader *r) {
+        if (r->z_init)
+                inflateEnd(&r->z);
+        ZSTD_freeDStream(r->zs);
+        sha256_free(r->hc);
+        sha256_free(r->hu);
+        free(r->in);
+        free(r->out);
+}
+
+/* Read the rest of the stream (tar padding, trailing blocks) so the digests cover all of it. */
+static int reader_drain(Reader *r) {
+        ssize_t n;
+
+        while ((n = reader_next(r)) > 0)
+                ;
+        return (int)n;
+}
+
+static la_ssize_t reader_archive_cb(struct archive *a, void *userdata, const void **buf) {
+        Reader *r = userdata;
+        ssize_t n = reader_next(r);
+
+        (void)a;
+        if (n < 0)
+                return -1;
+        *buf = r->out;
+        return n;
+}
+
+/* ---- safe file creation ---- */
+
+static int open_beneath(int root_fd, const char *path, int flags) {
+        struct open_how how = {
+                .flags = (uint64_t)(flags | O_CLOEXEC),
+                .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+        };
+        int fd = (int)syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+        if (fd >= 0)
+                return fd;
+        if (errno != ENOSYS)
+                return -errno;
+
+        /* Old kernel: walk component by component, following no symlink at all. */
+        _cleanup_free_ char *copy = strdup(path);
+        if (!copy)
+                return -ENOMEM;
+        int cur = openat(root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (cur < 0)
+                return -errno;
+        char *save = NULL;
+        for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+                bool last = !save || !*save;
+                if (streq(c, "..")) {
+                        close(cur);
+                        return -EXDEV;
+                }
+                int nfd = openat(cur, c, (last ? flags : O_RDONLY | O_DIRECTORY) | O_NOFOLLOW | O_CLOEXEC);
+                int saved = errno;
+                close(cur);
+                if (nfd < 0)
+                        return -(saved == ELOOP ? EXDEV : saved);
+                cur = nfd;
+        }
+        return cur;
+}
+
+typedef struct Extract {
+        int root_fd;
+        CpodError *err;
+        struct DirTime {
+                char *path;
+                struct timespec mtime;
+        } * dirs;
+        size_t n_dirs, cap_dirs;
+} Extract;
+
+static int extract_fail(Extract *x, int code, const char *path, const char *what) {
+        if (code == -EXDEV || code == -ELOOP)
+                return cpod_error(x->err, EXDEV, "layer entry `%s`: %s: path escapes the layer root", path,
+                                  what);
+        return cpod_error_errno(x->err, -code, "layer entry `%s`: %s", path, what);
+}
+
+/* Open the directory that holds path's last component, creating missing ones (mode 0755) when
+ * create is set. */
+static int open_parent(Extract *x, const char *path, bool create, const char **ret_base) {
+        const char *slash = strrchr(path, '/');
+        char parent[EXTRACT_MAX_NAME + 1];
+        int fd;
+
+        *ret_base = slash ? slash + 1 : path;
+        if (!slash)
+                return open_beneath(x->root_fd, ".", O_RDONLY | O_DIRECTORY);
+        memcpy(parent, path, (size_t)(slash - path));
+        parent[slash - path] = 0;
+        fd = open_beneath(x->root_fd, parent, O_RDONLY | O_DIRECTORY);
+        if (fd != -ENOENT || !create)
+                return fd;
+
+        /* Create the missing components one by one; each prefix is resolved from the root again,
+         * so a symlink met on the way is followed only while it stays beneath the root. */
+        int cur = open_beneath(x->root_fd, ".", O_RDONLY | O_DIRECTORY);
+        for (char *p = parent; cur >= 0;) {
+                char *e = strchrnul(p, '/');
+                char saved = *e;
+                *e = 0; /* parent now names the prefix ending in component p */
+                if (mkdirat(cur, p, 0755) < 0 && errno != EEXIST) {
+                        int k = -errno;
+                        close(cur);
+                        return k;
+                }
+                close(cur);
+                cur = open_beneath(x->root_fd, parent, O_RDONLY | O_DIRECTORY);
+                *e = saved;
+                if (!saved)
+                        break;
+                p = e + 1;
+        }
+        return cur;
+}
+
+/* Make room for a new entry: an existing non-directory goes; a directory only when replacing
+ * it by a non-directory and it is empty (we never delete a tree because of one tar entry). */
+static int clear_name(int dir_fd, const char *name, bool want_dir) {
+        struct stat st;
+
+        if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (S_ISDIR(st.st_mode)) {
+                if (want_dir)
+                        return 1; /* keep it, update its metadata */
+                if (unlinkat(dir_fd, name, AT_REMOVEDIR) < 0)
+                        return -errno;
+                return 0;
+        }
+        if (unlinkat(dir_fd, name, 0) < 0)
+                return -errno;
+        return 0;
+}
+
+static bool xattr_wanted(const char *name) {
+        /* overlay's own attributes change how lower layers are seen: never from a tarball */
+        if (startswith(name, "trusted.overlay."))
+                return false;
+        return startswith(name, "user.") || startswith(name, "trusted.") ||
+               streq(name, "security.capability");
+}
+
+/* Owner, xattrs, mode, in the order that keeps setuid bits and file capabilities (chown clears
+ * both). fd is open on the object itself (not for symlinks). */
+static int apply_meta_fd(Extract *x, int fd, struct archive_entry *ae, const char *path) {
+        const char *name;
+        const void *value;
+        size_t size;
+
+        if (fchown(fd, (uid_t)archive_entry_uid(ae), (gid_t)archive_entry_gid(ae)) < 0)
+                return extract_fail(x, -errno, path, "chown");
+        archive_entry_xattr_reset(ae);
+        while (archive_entry_xattr_next(ae, &name, &value, &size) == ARCHIVE_OK) {
+                if (!xattr_wanted(name) || size > EXTRACT_MAX_XATTR)
+                        continue;
+                if (fsetxattr(fd, name, value, size, 0) < 0 && errno != ENOTSUP)
+                        return extract_fail(x, -errno, path, "set extended attribute");
+        }
+        if (fchmod(fd, archive_entry_mode(ae) & 07777) < 0)
+                return extract_fail(x, -errno, path, "chmod");
+        return 0;
+}
+
+static int write_file(Extract *x, struct archive *a, int dir_fd, const char *base, const char *path,
+                      struct archive_entry *ae) {
+        _cleanup_close_ int fd =
+                openat(dir_fd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        const void *buf;
+        size_t size;
+        la_int64_t off;
+        int r;
+
+        if (fd < 0)
+                return extract_fail(x, -errno, path, "create");
+        while ((r = archive_read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK) {
+                const uint8_t *p = buf;
+                while (size > 0) {
+                        ssize_t n = pwrite(fd, p, size, off);
+                        if (n < 0 && errno == EINTR)
+                                continue;
+                        if (n < 0)
+                                return extract_fail(x, -errno, path, "write");
+                        p += n;
+                        off += n;
+                        size -= (size_t)n;
+                }
+        }
+        if (r != ARCHIVE_EOF)
+                return -EBADMSG; /* the caller reports libarchive's or the reader's message */
+        /* sparse files end in a hole */
+        if (ftruncate(fd, archive_entry_size(ae)) < 0)
+                return extract_fail(x, -errno, path, "truncate");
+        r = apply_meta_fd(x, fd, ae, path);
+        if (r < 0)
+                return r;
+        struct timespec ts[2] = {
+                {.tv_sec = archive_entry_mtime(ae), .tv_nsec = archive_entry_mtime_nsec(ae)}};
+        ts[1] = ts[0];
+        if (futimens(fd, ts) < 0)
+                return extract_fail(x, -errno, path, "set times");
+        return 0;
+}
+
+static int make_dir(Extract *x, int dir_fd, const char *base, const char *path, struct archive_entry *ae) {
+        if (mkdirat(dir_fd, base, 0700) < 0 && errno != EEXIST)
+                return extract_fail(x, -errno, path, "mkdir");
+        _cleanup_close_ int fd = openat(dir_fd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return extract_fail(x, -errno, path, "open directory");
+        int r = apply_meta_fd(x, fd, ae, path);
+        if (r < 0)
+                return r;
+        /* mtimes of directories change as their entries are created: set them at the end */
+        if (VL_GROW(x->dirs, x->cap_dirs, x->n_dirs + 1) < 0)
+                return cpod_error(x->err, ENOMEM, "out of memory");
+        char *copy = strdup(path);
+        if (!copy)
+                return cpod_error(x->err, ENOMEM, "out of memory");
+        x->dirs[x->n_dirs++] = (struct DirTime){
+                copy, {.tv_sec = archive_entry_mtime(ae), .tv_nsec = archive_entry_mtime_nsec(ae)}};
+        return 0;
+}
+
+static int make_other(Extract *x, int dir_fd, const char *base, const char *path, struct archive_entry *ae) {
+        mode_t type = archive_entry_filetype(ae);
+        struct timespec ts[2] = {
+                {.tv_sec = archive_entry_mtime(ae), .tv_nsec = archive_entry_mtime_nsec(ae)}};
+
+        ts[1] = ts[0];
+        if (type == AE_IFLNK) {
+                const char *target = archive_entry_symlink(ae);
+                if (!target || !*target || strlen(target) > EXTRACT_MAX_NAME)
+                        return cpod_error(x->err, EINVAL, "layer entry `%s`: invalid symlink target", path);
+                /* a symlink may point anywhere: it is only ever resolved beneath a root */
+                if (symlinkat(target, dir_fd, base) < 0)
+                        return extract_fail(x, -errno, path, "symlink");
+        } else {
+                dev_t dev = type == AE_IFIFO
+                                    ? 0
+                                    : makedev(archive_entry_rdevmajor(ae), archive_entry_rdevminor(ae));
+                if (mknodat(dir_fd, base, type | 0600, dev) < 0)
+                        return extract_fail(x, -errno, path, "mknod");
+        }
+        if (fchownat(dir_fd, base, (uid_t)archive_entry_uid(ae), (gid_t)archive_entry_gid(ae),
+                     AT_SYMLINK_NOFOLLOW) < 0)
+                return extract_fail(x, -errno, path, "chown");
+        if (type != AE_IFLNK && fchmodat(dir_fd, base, archive_entry_mode(ae) & 07777, 0) < 0)
+                return extract_fail(x, -errno, path, "chmod");
+        if (utimensat(dir_fd, base, ts, AT_SYMLINK_NOFOLLOW) < 0)
+                return extract_fail(x, -errno, path, "set times");
+        return 0;
+}
+
+static int make_hardlink(Extract *x, int dir_fd, const char *base, const char *path,
+                         const char *target_raw) {
+        char target[EXTRACT_MAX_NAME + 1];
+        const char *tbase;
+
+        if (tar_path_clean(target_raw, target, sizeof(target)) < 0)
+                return cpod_error(x->err, EXDEV,
+                                  "layer entry `%s`: hard link target `%s` is outside the layer", path,
+                                  target_raw);
+        _cleanup_close_ int tdir = open_parent(x, target, false, &tbase);
+        if (tdir < 0)
+                return extract_fail(x, tdir, path, "hard link target");
+        if (linkat(tdir, tbase, dir_fd, base, 0) < 0)
+                return extract_fail(x, -errno, path, "hard link");
+        return 0;
+}
+
+/* .wh.NAME becomes an overlay whiteout (a 0/0 character device), .wh..wh..opq the opaque xattr. */
+static int make_whiteout(Extract *x, int dir_fd, const char *base, const char *path,
+                         struct archive_entry *ae) {
+        const char *name = base + strlen(WHITEOUT_PREFIX);
+        int r;
+
+        if (streq(base, WHITEOUT_OPAQUE)) {
+                if (fsetxattr(dir_fd, "trusted.overlay.opaque", "y", 1, 0) < 0)
+                        return extract_fail(x, -errno, path, "mark directory opaque");
+                return 0;
+        }
+        if (startswith(base, WHITEOUT_META_PREFIX) || !*name || streq(name, ".") || streq(name, ".."))
+                return 0; /* aufs bookkeeping, nothing to create */
+        r = clear_name(dir_fd, name, false);
+        if (r < 0)
+                return extract_fail(x, r, path, "replace existing entry");
+        if (mknodat(dir_fd, name, S_IFCHR | 0000, makedev(0, 0)) < 0)
+                return extract_fail(x, -errno, path, "create whiteout");
+        if (fchownat(dir_fd, name, (uid_t)archive_entry_uid(ae), (gid_t)archive_entry_gid(ae),
+                     AT_SYMLINK_NOFOLLOW) < 0)
+                return extract_fail(x, -errno, path, "chown");
+        return 0;
+}
+
+static int extract_root_meta(Extract *x, struct archive_entry *ae) {
+        if (archive_entry_filetype(ae) != AE_IFDIR)
+                return cpod_error(x->err, EINVAL, "layer entry `%s`: the root must be a directory",
+                                  archive_entry_pathname(ae));
+        return make_dir(x, x->root_fd, ".", ".", ae);
+}
+
+static int extract_entry(Extract *x, struct archive *a, struct archive_entry *ae) {
+        const char *raw = archive_entry_pathname(ae);
+        char path[EXTRACT_MAX_NAME + 1];
+        const char *base;
+        mode_t type = archive_entry_filetype(ae);
+        const char *hardlink = archive_entry_hardlink(ae);
+        int r;
+
+        if (!raw)
+                return cpod_error(x->err, EINVAL, "layer entry without a name");
+        if (strlen(raw) > EXTRACT_MAX_NAME)
+                return cpod_error(x->err, ENAMETOOLONG, "layer entry name longer than %u bytes",
+                                  EXTRACT_MAX_NAME);
+        if (path_is_root(raw))
+                return extract_root_meta(x, ae);
+        /* tar tools strip the leading '/' when writing; a layer that kept one aims at the host */
+        if (raw[0] == '/')
+                return cpod_error(x->err, EXDEV, "layer entry `%s`: absolute path", raw);
+        r = tar_path_clean(raw, path, sizeof(path));
+        if (r < 0)
+                return cpod_error(x->err, EXDEV, "layer entry `%s`: path escapes the layer root", raw);
+        if (archive_entry_uid(ae) < 0 || archive_entry_uid(ae) >= UINT32_MAX || archive_entry_gid(ae) < 0 ||
+            archive_entry_gid(ae) >= UINT32_MAX)
+                return cpod_error(x->err, EINVAL, "layer entry `%s`: invalid owner", raw);
+
+        _cleanup_close_ int dir_fd = open_parent(x, path, true, &base);
+        if (dir_fd < 0)
+                return extract_fail(x, dir_fd, raw, "open parent directory");
+        if (startswith(base, WHITEOUT_PREFIX))
+                return make_whiteout(x, dir_fd, base, raw, ae);
+
+        r = clear_name(dir_fd, base, !hardlink && type == AE_IFDIR);
+        if (r < 0)
+                return extract_fail(x, r, raw,
+                                    r == -ENOTEMPTY ? "a directory of that name is not empty"
+                                                    : "replace existing entry");
+        if (hardlink)
+                return make_hardlink(x, dir_fd, base, raw, hardlink);
+        switch (type) {
+        case AE_IFREG:
+                return write_file(x, a, dir_fd, base, raw, ae);
+        case AE_IFDIR:
+                return make_dir(x, dir_fd, base, path, ae);
+        case AE_IFLNK:
+        case AE_IFCHR:
+        case AE_IFBLK:
+        case AE_IFIFO:
+                return make_other(x, dir_fd, base, raw, ae);
+        default:
+                return 0; /* sockets and unknown types: nothing to create */
+        }
+}
+
+static int extract_fix_dir_times(Extract *x) {
+        /* deepest first is not needed: setting a directory's mtime does not touch its parent's */
+        for (size_t i = 0; i < x->n_dirs; i++) {
+                struct timespec ts[2] = {x->dirs[i].mtime, x->dirs[i].mtime};
+                _cleanup_close_ int fd = open_beneath(x->root_fd, x->dirs[i].path, O_RDONLY | O_DIRECTORY);
+                if (fd < 0)
+                        continue; /* replaced later in the stream */
+                if (futimens(fd, ts) < 0)
+                        return extract_fail(x, -errno, x->dirs[i].path, "set times");
+        }
+        return 0;
+}
+
+static int extract_loop(Extract *x, struct archive *a, Reader *rd) {
+        struct archive_entry *ae;
+        unsigned count = 0;
+        int r;
+
+        for (;;) {
+                r = archive_read_next_header(a, &ae);
+                if (r == ARCHIVE_EOF)
+                        return 0;
+                if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+                        break;
+                if (++count > EXTRACT_MAX_ENTRIES)
+                        return cpod_error(x->err, EFBIG, "layer has more than %u entries",
+                                          EXTRACT_MAX_ENTRIES);
+                if (x->root_fd < 0)
+                        continue; /* only verifying: libarchive skips the data */
+                cpod_error_clear(x->err);
+                r = extract_entry(x, a, ae);
+                if (r < 0) {
+                        if (x->err && x->err->code != 0)
+                                return r;
+                        break;
+                }
+        }
+        if (rd->error < 0)
+                return cpod_error(x->err, -rd->error, "%s", rd->message);
+        return cpod_error(x->err, EBADMSG, "invalid tar stream: %s",
+                          archive_error_string(a) ? archive_error_string(a) : "unknown error");
+}
+
+static int check_digest(const char *what, const char *expected, const char *got, CpodError *err) {
+        if (!expected || !*expected || streq(expected, got))
+                return 0;
+        return cpod_error(err, EBADMSG, "%s %s: digest mismatch: got %s", what, expected, got);
+}
+
+int layer_extract_verify(int fd, int dir_fd, const char *expected_compressed, const char *expected_diff_id,
+                         LayerInfo *ret, CpodError *err) {
+        CpodError local = {};
+        Reader rd;
+        LayerInfo info = {};
+        struct archive *a = NULL;
+        int r;
+
+        if (!err)
+                err = &local; /* the extraction loop tells its own errors apart by err->code */
+        Extract x = {.root_fd = dir_fd, .err = err};
+        r = reader_init(&rd, fd);
+        if (r < 0) {
+                cpod_error_errno(err, -r, "read layer stream");
+                goto finish;
+        }
+        a = archive_read_new();
+        if (!a) {
+                r = cpod_error(err, ENOMEM, "out of memory");
+                goto finish;
+        }
+        archive_read_support_filter_none(a);
+        archive_read_support_format_tar(a);
+        archive_read_support_format_gnutar(a);
+        archive_read_support_format_empty(a);
+        if (archive_read_open(a, &rd, NULL, reader_archive_cb, NULL) != ARCHIVE_OK) {
+                r = rd.error < 0
+                            ? cpod_error(err, -rd.error, "%s", rd.message)
+                            : cpod_error(err, EBADMSG, "invalid tar stream: %s", archive_error_string(a));
+                goto finish;
+        }
+        r = extract_loop(&x, a, &rd);
+        if (r >= 0)
+                r = reader_drain(&rd);
+        if (r < 0 && rd.error < 0 && (!err || err->code == 0))
+                cpod_error(err, -rd.error, "%s", rd.message);
+        if (r >= 0 && dir_fd >= 0)
+                r = extract_fix_dir_times(&x);
+        if (r < 0)
+                goto finish;
+
+        sha256_final(rd.hc, info.compressed_digest);
+        sha256_final(rd.hu, info.diff_id);
+        info.size = rd.usize;
+        r = check_digest("layer", expected_compressed, info.compressed_digest, err);
+        if (r >= 0)
+                r = check_digest("layer with diff_id", expected_diff_id, info.diff_id, err);
+        if (r >= 0 && ret)
+                *ret = info;
+finish:
+        if (a)
+                archive_read_free(a);
+        reader_done(&rd);
+        for (size_t i = 0; i < x.n_dirs; i++)
+                free(x.dirs[i].path);
+        free(x.dirs);
+        return r < 0 ? r : 0;
+}
+
+int layer_extract_to(int fd, int dir_fd, CpodError *err) {
+        if (dir_fd < 0)
+                return cpod_error(err, EBADF, "extract layer: no target directory");
+        return layer_extract_verify(fd, dir_fd, NULL, NULL, NULL, err);
+}
+
+int layer_decompress_to(int in_fd, int out_fd, char ret_diff_id[DIGEST_MAX], uint64_t *ret_size,
+                        CpodError *err) {
+        Reader rd;
+        ssize_t n;
+        int r = reader_init(&rd, in_fd);
+
+        if (r < 0) {
+                reader_done(&rd);
+                return cpod_error_errno(err, -r, "read layer stream");
+        }
+        while ((n = reader_next(&rd)) > 0) {
+                const uint8_t *p = rd.out;
+                while (n > 0) {
+                        ssize_t k = write(out_fd, p, (size_t)n);
+                        if (k < 0 && errno == EINTR)
+                                continue;
+                        if (k < 0) {
+                                r = cpod_error_errno(err, errno, "write uncompressed layer");
+                                goto out;
+                        }
+                        p += k;
+                        n -= k;
+                }
+        }
+        if (n < 0) {
+                r = cpod_error(err, -rd.error, "%s", rd.message);
+                goto out;
+        }
+        if (ret_diff_id)
+                sha256_final(rd.hu, ret_diff_id);
+        if (ret_size)
+                *ret_size = rd.usize;
+out:
+        reader_done(&rd);
+        return r;
+}
+
+/* ---- recursive removal ---- */
+
+static int rm_rf_children(int fd, unsigned depth) {
+        DIR *d;
+        struct dirent *de;
+        int r = 0;
+
+        if (depth > 4096)
+                return -ELOOP;
+        d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return -errno;
+        }
+        while ((de = readdir(d))) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+                        continue;
+                if (errno != EISDIR && errno != EPERM) {
+                        r = r < 0 ? r : -errno;
+                        continue;
+                }
+                int cfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (cfd < 0) {
+                        r = r < 0 ? r : -errno;
+                        continue;
+                }
+                int k = rm_rf_children(cfd, depth + 1);
+                if (k < 0 && r == 0)
+                        r = k;
+                if (unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) < 0 && r == 0)
+                        r = -errno;
+        }
+        closedir(d);
+        return r;
+}
+
+int layer_rm_rf_at(int dir_fd, const char *name) {
+        if (unlinkat(dir_fd, name, 0) == 0 || errno == ENOENT)
+                return 0;
+        if (errno != EISDIR && errno != EPERM)
+                return -errno;
+        int fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        /* an overlay upper dir may hold an opaque dir we cannot list otherwise: plain readdir works */
+        int r = rm_rf_children(fd, 0);
+        if (unlinkat(dir_fd, name, AT_REMOVEDIR) < 0 && r == 0)
+                r = -errno;
+        return r;
+}

@@ -48,7 +48,11 @@ int image_tag(Engine *e, const char *ref, const char *new_name, CpodError *err);
 int image_untag(Engine *e, const char *ref, const char *name, CpodError *err);
 /* Remove an image by reference: a name that is one of several only drops
  * that name; otherwise the image, its unused layers and blobs go. force
- * also removes images used by containers (and those containers, later). */
+ * also removes images used by containers (and those containers, later), and
+ * images referenced by ID or digest that have several names (refused with
+ * -EBUSY otherwise, as podman does). Returns 1 when only the name was
+ * dropped (*ret_removed_id NULL: "Untagged"), 0 when the image went
+ * (*ret_removed_id its ID: "Deleted"). */
 int image_remove(Engine *e, const char *ref, bool force, char **ret_removed_id, CpodError *err);
 /* Remove dangling images (all: every image no container uses). */
 int image_prune(Engine *e, bool all, char ***ret_ids, size_t *ret_n, CpodError *err);

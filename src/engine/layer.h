@@ -58,6 +58,11 @@ int layer_extract_to(int fd, int dir_fd, CpodError *err);
 int layer_extract_verify(int fd, int dir_fd, const char *expected_compressed, const char *expected_diff_id,
                          LayerInfo *ret, CpodError *err);
 
+/* Decompress a (gzip, zstd or plain) layer stream from in_fd to out_fd, returning the digest
+ * and size of the uncompressed bytes (either may be NULL). */
+int layer_decompress_to(int in_fd, int out_fd, char ret_diff_id[DIGEST_MAX], uint64_t *ret_size,
+                        CpodError *err);
+
 /* Remove name below dir_fd and everything under it, never following
  * symlinks; a missing name is not an error. */
 int layer_rm_rf_at(int dir_fd, const char *name);

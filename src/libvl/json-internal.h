@@ -28,6 +28,14 @@
  *
  * Small non-negative integers, null, true and false are static nodes
  * (JSON_STATIC) that reference counting leaves alone.
+ *
+ * Threads: reference counts are plain counters, and the nodes of one parsed
+ * document share slab counters and interned keys, so a document, all of
+ * its subtrees included, belongs to one thread at a time. (Static nodes
+ * are never written and may be used anywhere.)
+ *
+ * Freeing is iterative; the writer, vl_json_equal() and vl_json_copy()
+ * recurse once per nesting level, which the parser's depth limit bounds.
  */
 
 #include <vl/json.h>
@@ -38,10 +46,10 @@
 #include "util.h"
 
 enum {
-        JSON_STATIC = 1 << 0, /* a singleton: ref/unref do nothing */
-        JSON_INLINE = 1 << 1, /* items/members live in the node's own allocation */
-        JSON_SLAB = 1 << 2,   /* the node lives in a JsonSlab, slab_off * 8 bytes after its start */
-        JSON_HUGE = 1 << 5,   /* the node lives in a JSON_HUGE_SLAB-aligned JsonSlab */
+        JSON_STATIC = 1 << 0,   /* a singleton: ref/unref do nothing */
+        JSON_INLINE = 1 << 1,   /* items/members live in the node's own allocation */
+        JSON_SLAB = 1 << 2,     /* the node lives in a JsonSlab, slab_off * 8 bytes after its start */
+        JSON_HUGE = 1 << 5,     /* the node lives in a JSON_HUGE_SLAB-aligned JsonSlab */
         JSON_EMBEDDED = 1 << 6, /* a key node inside its object's allocation (also JSON_STATIC) */
         /* Strings: */
         JSON_SAFE = 1 << 3,  /* valid UTF-8 without '"', '\\' or control characters: written as is */
@@ -202,7 +210,8 @@ static inline void json_copy(char *d, const char *s, size_t n) {
  * a peer cannot precompute colliding keys for every process. */
 extern const char json_hash_anchor;
 static inline uint64_t json_hash(const char *s, size_t n) {
-        uint64_t h = ((uint64_t)(uintptr_t)&json_hash_anchor * 0x9E3779B97F4A7C15u) ^ (n * 0xC2B2AE3D27D4EB4Fu);
+        uint64_t h =
+                ((uint64_t)(uintptr_t)&json_hash_anchor * 0x9E3779B97F4A7C15u) ^ (n * 0xC2B2AE3D27D4EB4Fu);
         uint64_t w;
         if (n < 8)
                 w = json_load_short(s, n);

@@ -17,9 +17,9 @@
 #include "json-internal.h"
 
 typedef struct Frame {
-        size_t vstart;  /* first value of this container on the value stack */
-        size_t kstart;  /* objects: first key on the key stack */
-        uint64_t bloom; /* objects: one bit per key seen, a hash of its node's address */
+        size_t vstart;    /* first value of this container on the value stack */
+        size_t kstart;    /* objects: first key on the key stack */
+        uint64_t bloom;   /* objects: one bit per key seen, a hash of its node's address */
         JsonString **set; /* objects past DUP_LINEAR_MAX members: hash set of their keys */
         size_t set_mask;
         bool object;
@@ -55,7 +55,7 @@ typedef struct Parser {
         JsonSlab *slab;
         char *slab_ptr;
         size_t slab_left;
-        size_t next_slab; /* size of the next slab */
+        size_t next_slab;  /* size of the next slab */
         uint8_t slab_flag; /* JSON_SLAB or JSON_HUGE */
 } Parser;
 
@@ -257,7 +257,8 @@ static int decode_escape(Parser *ps, const char **pp, char *o) {
                 break;
         case 'u': {
                 if (end - q < 6)
-                        return fail(ps, q, -EINVAL, end - q < 3 ? "unterminated string" : "invalid \\u escape");
+                        return fail(ps, q, -EINVAL,
+                                    end - q < 3 ? "unterminated string" : "invalid \\u escape");
                 int32_t cp = hex4(q + 2);
                 if (cp < 0)
                         return fail(ps, q, -EINVAL, "invalid \\u escape");
@@ -885,7 +886,8 @@ next:
                 return 0;
         }
         if (_unlikely_(ps->n_vals == ps->cap_vals) &&
-            stack_grow((void **)&ps->vals, &ps->cap_vals, ps->n_vals + 1, sizeof(VlJson *), &ps->vals_heap) < 0) {
+            stack_grow((void **)&ps->vals, &ps->cap_vals, ps->n_vals + 1, sizeof(VlJson *), &ps->vals_heap) <
+                    0) {
                 json_unref(v);
                 return -ENOMEM;
         }
@@ -913,7 +915,8 @@ key:
         if (_unlikely_(p == end))
                 return fail(ps, p, -EINVAL, "unexpected end of input");
         if (*p != '"')
-                return fail(ps, p, -EINVAL, *p == '}' ? "trailing comma in object" : "expected a string key");
+                return fail(ps, p, -EINVAL,
+                            *p == '}' ? "trailing comma in object" : "expected a string key");
         if ((r = parse_key(ps, &p)) < 0)
                 return r;
         p = skip_ws(p, end);
@@ -1022,7 +1025,8 @@ _public_ int vl_json_parse(const char *text, size_t len, const VlJsonLimits *lim
         if (r < 0) {
                 if (err) {
                         if (!ps.err_msg)
-                                fill_error(err, text, len, 0, r == -ENOMEM ? "out of memory" : "invalid JSON");
+                                fill_error(err, text, len, 0,
+                                           r == -ENOMEM ? "out of memory" : "invalid JSON");
                         else
                                 fill_error(err, text, len, ps.err_pos - text, ps.err_msg);
                 }

@@ -6,6 +6,8 @@
 
 #include "json-internal.h"
 
+_Static_assert(offsetof(JsonArray, cap) == offsetof(JsonObject, cap), "json_free() links both through cap");
+
 /* Its address seeds json_hash(). */
 const char json_hash_anchor = 0;
 
@@ -13,8 +15,9 @@ VlJson json_null_value = {.n_ref = 1, .type = VL_JSON_NULL, .flags = JSON_STATIC
 VlJson json_true_value = {.n_ref = 1, .type = VL_JSON_BOOL, .flags = JSON_STATIC, .b = true};
 VlJson json_false_value = {.n_ref = 1, .type = VL_JSON_BOOL, .flags = JSON_STATIC, .b = false};
 
-#define SMALL_INT(k) {.n_ref = 1, .type = VL_JSON_INT, .flags = JSON_STATIC, .i = (k)}
-#define SMALL_INT4(k) SMALL_INT(k), SMALL_INT((k) + 1), SMALL_INT((k) + 2), SMALL_INT((k) + 3)
+#define SMALL_INT(k) \
+        { .n_ref = 1, .type = VL_JSON_INT, .flags = JSON_STATIC, .i = (k) }
+#define SMALL_INT4(k)  SMALL_INT(k), SMALL_INT((k) + 1), SMALL_INT((k) + 2), SMALL_INT((k) + 3)
 #define SMALL_INT16(k) SMALL_INT4(k), SMALL_INT4((k) + 4), SMALL_INT4((k) + 8), SMALL_INT4((k) + 12)
 #define SMALL_INT64(k) SMALL_INT16(k), SMALL_INT16((k) + 16), SMALL_INT16((k) + 32), SMALL_INT16((k) + 48)
 VlJson json_small_ints[JSON_SMALL_INTS] = {
@@ -31,29 +34,56 @@ void json_slab_free(JsonSlab *s) {
                 free(s);
 }
 
-void json_free(VlJson *v) {
-        if (v->type == VL_JSON_ARRAY) {
-                JsonArray *a = json_arr(v);
-                for (size_t i = 0; i < v->n; i++)
-                        json_unref(a->items[i]);
-                if (!(v->flags & JSON_INLINE))
-                        free(a->items);
-        } else if (v->type == VL_JSON_OBJECT) {
-                JsonObject *o = json_obj(v);
-                for (size_t i = 0; i < v->n; i++) {
-                        json_unref(&o->m[i].key->h);
-                        json_unref(o->m[i].value);
-                }
-                if (!(v->flags & JSON_INLINE))
-                        free(o->m);
-                free(o->index);
-        }
+/* Gives v's memory back: to its slab, or to malloc. */
+static void json_release(VlJson *v) {
         if (v->flags & JSON_SLAB)
                 json_slab_release((JsonSlab *)((char *)v - ((size_t)v->slab_off << 3)));
         else if (v->flags & JSON_HUGE)
                 json_slab_release((JsonSlab *)((uintptr_t)v & ~(uintptr_t)(JSON_HUGE_SLAB - 1)));
         else
                 free(v);
+}
+
+/* Drops a child's reference; a container that dies is pushed on *pending
+ * (linked through its cap field, unused from now on), anything else is
+ * released at once. */
+static inline void json_drop(VlJson *c, VlJson **pending) {
+        if (!c || (c->flags & JSON_STATIC) || --c->n_ref > 0)
+                return;
+        if (c->type == VL_JSON_ARRAY || c->type == VL_JSON_OBJECT) {
+                json_arr(c)->cap = (size_t)(uintptr_t)*pending;
+                *pending = c;
+        } else
+                json_release(c);
+}
+
+/* Frees v, whose count reached zero, and whatever dies with it. Iterative:
+ * nesting depth does not use the C stack. */
+void json_free(VlJson *v) {
+        VlJson *pending = NULL;
+        for (;;) {
+                if (v->type == VL_JSON_ARRAY) {
+                        JsonArray *a = json_arr(v);
+                        for (size_t i = 0; i < v->n; i++)
+                                json_drop(a->items[i], &pending);
+                        if (!(v->flags & JSON_INLINE))
+                                free(a->items);
+                } else if (v->type == VL_JSON_OBJECT) {
+                        JsonObject *o = json_obj(v);
+                        for (size_t i = 0; i < v->n; i++) {
+                                json_drop(&o->m[i].key->h, &pending);
+                                json_drop(o->m[i].value, &pending);
+                        }
+                        if (!(v->flags & JSON_INLINE))
+                                free(o->m);
+                        free(o->index);
+                }
+                json_release(v);
+                if (!pending)
+                        return;
+                v = pending;
+                pending = (VlJson *)(uintptr_t)json_arr(v)->cap;
+        }
 }
 
 _public_ VlJson *vl_json_ref(VlJson *v) {
@@ -153,7 +183,7 @@ _public_ VlJson *vl_json_new_stringn(const char *s, size_t n) {
 /* New containers come with room for this many elements or members in the
  * same allocation, and objects with this many bytes for key nodes: most
  * messages are small. */
-#define INITIAL_INLINE 4
+#define INITIAL_INLINE   4
 #define INITIAL_KEY_ROOM 96
 
 _public_ VlJson *vl_json_new_array(void) {
@@ -186,7 +216,10 @@ static JsonString *json_new_key(JsonObject *o, const char *key, size_t klen) {
         if (klen < INITIAL_KEY_ROOM && need <= (size_t)(o->key_room_end - o->key_room)) {
                 JsonString *k = (JsonString *)((char *)o + o->key_room);
                 o->key_room += need;
-                k->h = (VlJson){.n_ref = 1, .type = VL_JSON_STRING, .flags = JSON_STATIC | JSON_EMBEDDED, .len = klen};
+                k->h = (VlJson){.n_ref = 1,
+                                .type = VL_JSON_STRING,
+                                .flags = JSON_STATIC | JSON_EMBEDDED,
+                                .len = klen};
                 memcpy(k->data, key, klen);
                 k->data[klen] = 0;
                 k->h.flags |= json_plain_flags(k->data, klen);
@@ -266,9 +299,9 @@ _public_ VlJsonType vl_json_type(const VlJson *v) {
 
 _public_ const char *vl_json_type_name(VlJsonType t) {
         static const char *const names[] = {
-                [VL_JSON_NULL] = "null",     [VL_JSON_BOOL] = "bool",     [VL_JSON_INT] = "int",
-                [VL_JSON_UINT] = "uint",     [VL_JSON_DOUBLE] = "double", [VL_JSON_STRING] = "string",
-                [VL_JSON_ARRAY] = "array",   [VL_JSON_OBJECT] = "object",
+                [VL_JSON_NULL] = "null",   [VL_JSON_BOOL] = "bool",     [VL_JSON_INT] = "int",
+                [VL_JSON_UINT] = "uint",   [VL_JSON_DOUBLE] = "double", [VL_JSON_STRING] = "string",
+                [VL_JSON_ARRAY] = "array", [VL_JSON_OBJECT] = "object",
         };
         if ((unsigned)t >= ELEMENTSOF(names))
                 return "invalid";

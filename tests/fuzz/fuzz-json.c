@@ -42,8 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 abort();
 
         VlJson *c = reparse(compact), *p = reparse(pretty), *a = reparse(ascii), *copy = vl_json_copy(v);
-        if (!vl_json_equal(v, c) || !vl_json_equal(v, p) || !vl_json_equal(v, a) || !vl_json_equal(v, copy) ||
-            !vl_json_equal(c, v))
+        if (!vl_json_equal(v, c) || !vl_json_equal(v, p) || !vl_json_equal(v, a) ||
+            !vl_json_equal(v, copy) || !vl_json_equal(c, v))
                 abort();
         for (const char *s = ascii; *s; s++)
                 if ((unsigned char)*s >= 0x80)

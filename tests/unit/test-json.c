@@ -13,7 +13,7 @@
 #include "tests.h"
 #include <vl/json.h>
 
-#define CORPUS SRCDIR "/tests/data/json"
+#define CORPUS        SRCDIR "/tests/data/json"
 #define N_ELEMENTS(a) (sizeof(a) / sizeof((a)[0]))
 
 static VlJson *parse(const char *s) {
@@ -150,7 +150,8 @@ TEST(corpus_invalid) {
                 VlJsonError err = {0};
                 int r = vl_json_parse(text, len, NULL, &v, &err);
                 if (ok(r < 0 && !v, "invalid/%s is refused", names[i]))
-                        diag("  %s (%d) at offset %zu, %u:%u", err.message, r, err.offset, err.line, err.column);
+                        diag("  %s (%d) at offset %zu, %u:%u", err.message, r, err.offset, err.line,
+                             err.column);
                 ok(err.message[0] && err.offset <= len, "invalid/%s: error filled in", names[i]);
                 vl_json_unref(v);
                 free(text);
@@ -191,16 +192,19 @@ TEST(number_kinds) {
 
         VlJson *v = parse("[9223372036854775807,-9223372036854775808,18446744073709551615,-0,1e400]");
         ok(!v, "1e400 (overflow to infinity) is refused");
-        v = parse("[9223372036854775807,-9223372036854775808,18446744073709551615,-0,12345678901234567890123]");
+        v = parse("[9223372036854775807,-9223372036854775808,18446744073709551615,-0,"
+                  "12345678901234567890123]");
         ok(vl_json_get_int(vl_json_array_get(v, 0)) == INT64_MAX, "INT64_MAX exact");
         ok(vl_json_get_int(vl_json_array_get(v, 1)) == INT64_MIN, "INT64_MIN exact");
         ok(vl_json_get_uint(vl_json_array_get(v, 2)) == UINT64_MAX, "UINT64_MAX exact");
         ok(vl_json_get_int(vl_json_array_get(v, 2)) == 0, "get_int of a UINT above INT64_MAX is 0");
         double z = vl_json_get_double(vl_json_array_get(v, 3));
         ok(z == 0.0 && signbit(z), "-0 is the double -0.0");
-        ok(vl_json_get_double(vl_json_array_get(v, 4)) == 1.2345678901234568e22, "big integer as nearest double");
+        ok(vl_json_get_double(vl_json_array_get(v, 4)) == 1.2345678901234568e22,
+           "big integer as nearest double");
         char *s = vl_json_to_string(v, 0);
-        is_str(s, "[9223372036854775807,-9223372036854775808,18446744073709551615,-0.0,1.2345678901234568e22]",
+        is_str(s,
+               "[9223372036854775807,-9223372036854775808,18446744073709551615,-0.0,1.2345678901234568e22]",
                "numbers written exactly");
         free(s);
         vl_json_unref(v);
@@ -233,8 +237,8 @@ TEST(number_doubles_parse) {
         for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
                 VlJson *v = parse(cases[i].text);
                 double d = vl_json_get_double(v);
-                ok(memcmp(&d, &cases[i].want, sizeof(d)) == 0, "%s parses to %.17g (got %.17g)", cases[i].text,
-                   cases[i].want, d);
+                ok(memcmp(&d, &cases[i].want, sizeof(d)) == 0, "%s parses to %.17g (got %.17g)",
+                   cases[i].text, cases[i].want, d);
                 vl_json_unref(v);
         }
 }
@@ -296,9 +300,11 @@ TEST(number_roundtrip_random) {
                 vl_buf_clear(&b);
                 vl_json_write(&b, v, 0);
                 n++;
-                if (vl_json_parse(b.data, b.len, NULL, &back, NULL) < 0 || vl_json_type(back) != vl_json_type(v) ||
+                if (vl_json_parse(b.data, b.len, NULL, &back, NULL) < 0 ||
+                    vl_json_type(back) != vl_json_type(v) ||
                     (vl_json_type(v) == VL_JSON_DOUBLE
-                             ? vl_json_get_double(back) != d || signbit(vl_json_get_double(back)) != signbit(d)
+                             ? vl_json_get_double(back) != d ||
+                                       signbit(vl_json_get_double(back)) != signbit(d)
                              : vl_json_get_int(back) != vl_json_get_int(v))) {
                         if (bad++ < 5)
                                 diag("mismatch for %s", b.data);
@@ -312,7 +318,8 @@ TEST(number_roundtrip_random) {
 
 /* Number text does not depend on LC_NUMERIC (a comma-decimal locale). */
 TEST(number_locale) {
-        static const char *const locales[] = {"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "fr_FR.utf8", "ru_RU.UTF-8"};
+        static const char *const locales[] = {"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "fr_FR.utf8",
+                                              "ru_RU.UTF-8"};
         const char *set = NULL;
         for (size_t i = 0; i < N_ELEMENTS(locales) && !set; i++)
                 set = setlocale(LC_ALL, locales[i]);
@@ -322,7 +329,8 @@ TEST(number_locale) {
         }
         VlJson *v = parse("[1.5,0.30000000000000004,1e-7]");
         ok(vl_json_get_double(vl_json_array_get(v, 0)) == 1.5, "1.5 parses under %s", set);
-        ok(vl_json_get_double(vl_json_array_get(v, 1)) == 0.30000000000000004, "17 digits parse under %s", set);
+        ok(vl_json_get_double(vl_json_array_get(v, 1)) == 0.30000000000000004, "17 digits parse under %s",
+           set);
         char *s = vl_json_to_string(v, 0);
         is_str(s, "[1.5,0.30000000000000004,1e-7]", "written with '.' under %s", set);
         free(s);
@@ -381,8 +389,8 @@ TEST(parse_limits) {
                 char *ok64 = nested(64, objects), *bad65 = nested(65, objects);
                 is_int(vl_json_parse(ok64, strlen(ok64), NULL, NULL, &err), 0, "64 levels of %s parse",
                        objects ? "objects" : "arrays");
-                is_int(vl_json_parse(bad65, strlen(bad65), NULL, NULL, &err), -ELOOP, "65 levels of %s: -ELOOP",
-                       objects ? "objects" : "arrays");
+                is_int(vl_json_parse(bad65, strlen(bad65), NULL, NULL, &err), -ELOOP,
+                       "65 levels of %s: -ELOOP", objects ? "objects" : "arrays");
                 is_str(err.message, "nesting too deep", "depth message");
                 free(ok64);
                 free(bad65);
@@ -395,8 +403,16 @@ TEST(parse_limits) {
         VlJson *inner = v;
         for (int i = 0; i < 9999; i++)
                 inner = vl_json_array_get(inner, 0);
-        ok(vl_json_type(inner) == VL_JSON_ARRAY && vl_json_array_length(inner) == 0, "innermost array is empty");
+        ok(vl_json_type(inner) == VL_JSON_ARRAY && vl_json_array_length(inner) == 0,
+           "innermost array is empty");
         vl_json_unref(v);
+        free(s);
+        /* Freeing does not recurse either. */
+        VlJsonLimits deeper = {.max_depth = 300000};
+        s = nested(300000, true);
+        is_int(vl_json_parse(s, strlen(s), &deeper, &v, NULL), 0, "300000 levels of objects");
+        vl_json_unref(v);
+        ok(1, "and freed");
         free(s);
         VlJsonLimits shallow = {.max_depth = 2};
         is_int(vl_json_parse("[[1]]", 5, &shallow, NULL, NULL), 0, "max_depth 2: 2 levels");
@@ -418,7 +434,8 @@ TEST(parse_strings) {
         is_str(vl_json_get_string(vl_json_array_get(v, 2)), "\xc3\xa9/", "\\u00e9 and \\/ decoded");
         is_str(vl_json_get_string(vl_json_array_get(v, 3)), "\"\\\b\f\n\r\t", "short escapes decoded");
         char *out = vl_json_to_string(v, 0);
-        is_str(out, "[\"a\\u0000b\",\"\xf0\x9f\x98\x80\",\"\xc3\xa9/\",\"\\\"\\\\\\b\\f\\n\\r\\t\"]", "and re-escaped");
+        is_str(out, "[\"a\\u0000b\",\"\xf0\x9f\x98\x80\",\"\xc3\xa9/\",\"\\\"\\\\\\b\\f\\n\\r\\t\"]",
+               "and re-escaped");
         free(out);
         vl_json_unref(v);
 
@@ -461,7 +478,8 @@ TEST(parse_duplicates_big) {
                 vl_json_unref(v);
                 for (unsigned d = 0; d < n; d += n / 3 + 1) {
                         sprintf(p - 1, ",\"k%u\":0}", d);
-                        if (!ok(parse_r(s) == -EINVAL, "duplicate k%u among %u members is refused", d, n + 1))
+                        if (!ok(parse_r(s) == -EINVAL, "duplicate k%u among %u members is refused", d,
+                                n + 1))
                                 break;
                 }
                 free(s);
@@ -472,7 +490,8 @@ TEST(parse_duplicates_big) {
 
 TEST(write_forms) {
         const char *doc = "{\"a\":1,\"b\":[true,null],\"c\":{},\"d\":[],\"e\":{\"f\":\"g\",\"h\":-2.5}}";
-        check_write(doc, 0, "{\"a\":1,\"b\":[true,null],\"c\":{},\"d\":[],\"e\":{\"f\":\"g\",\"h\":-2.5}}", "compact");
+        check_write(doc, 0, "{\"a\":1,\"b\":[true,null],\"c\":{},\"d\":[],\"e\":{\"f\":\"g\",\"h\":-2.5}}",
+                    "compact");
         check_write(doc, VL_JSON_FORMAT_PRETTY,
                     "{\n"
                     "  \"a\": 1,\n"
@@ -488,10 +507,12 @@ TEST(write_forms) {
                     "  }\n"
                     "}",
                     "pretty");
-        check_write(doc, VL_JSON_FORMAT_NEWLINE, "{\"a\":1,\"b\":[true,null],\"c\":{},\"d\":[],\"e\":{\"f\":\"g\",\"h\":-2.5}}\n",
+        check_write(doc, VL_JSON_FORMAT_NEWLINE,
+                    "{\"a\":1,\"b\":[true,null],\"c\":{},\"d\":[],\"e\":{\"f\":\"g\",\"h\":-2.5}}\n",
                     "newline");
         check_write("[1,\"x\",{\"k\":false}]", VL_JSON_FORMAT_COLOR,
-                    "[\x1b[36m1\x1b[0m,\x1b[32m\"x\"\x1b[0m,{\x1b[1;34m\"k\"\x1b[0m:\x1b[35mfalse\x1b[0m}]", "color");
+                    "[\x1b[36m1\x1b[0m,\x1b[32m\"x\"\x1b[0m,{\x1b[1;34m\"k\"\x1b[0m:\x1b[35mfalse\x1b[0m}]",
+                    "color");
         check_write("{\"k\":null}", VL_JSON_FORMAT_COLOR | VL_JSON_FORMAT_PRETTY | VL_JSON_FORMAT_NEWLINE,
                     "{\n  \x1b[1;34m\"k\"\x1b[0m: \x1b[35mnull\x1b[0m\n}\n", "color, pretty, newline");
         check_write("[[],{}]", VL_JSON_FORMAT_PRETTY, "[\n  [],\n  {}\n]", "pretty empty containers");
@@ -518,7 +539,8 @@ TEST(write_built_values) {
         vl_json_object_set(o, "k\"ey", vl_json_new_int(1));
         char *s = vl_json_to_string(o, 0);
         is_str(s,
-               "{\"s\":\"tab\\there \\\"quoted\\\" \\\\ \\u0001\",\"i\":-42,\"u\":18446744073709551615,\"d\":0.5,"
+               "{\"s\":\"tab\\there \\\"quoted\\\" \\\\ "
+               "\\u0001\",\"i\":-42,\"u\":18446744073709551615,\"d\":0.5,"
                "\"b\":true,\"n\":null,\"a\":[\"bad \xef\xbf\xbd utf8 \xef\xbf\xbd\"],\"k\\\"ey\":1}",
                "built values written; invalid UTF-8 becomes U+FFFD");
         free(s);
@@ -547,11 +569,13 @@ TEST(write_built_values) {
 
 TEST(singletons_and_refs) {
         ok(vl_json_null() == vl_json_null(), "null is a singleton");
-        ok(vl_json_bool(true) == vl_json_bool(true) && vl_json_bool(false) != vl_json_bool(true), "bools too");
+        ok(vl_json_bool(true) == vl_json_bool(true) && vl_json_bool(false) != vl_json_bool(true),
+           "bools too");
         for (int i = 0; i < 1000; i++)
                 vl_json_unref(vl_json_null());
         vl_json_unref(vl_json_bool(true));
-        ok(vl_json_is_null(vl_json_null()) && vl_json_get_bool(vl_json_bool(true)), "still fine after unrefs");
+        ok(vl_json_is_null(vl_json_null()) && vl_json_get_bool(vl_json_bool(true)),
+           "still fine after unrefs");
         ok(vl_json_ref(NULL) == NULL && vl_json_unref(NULL) == NULL, "NULL accepted");
         ok(vl_json_is_null(NULL), "NULL counts as null");
         VlJson *s = vl_json_new_string("x");
@@ -575,7 +599,8 @@ TEST(singletons_and_refs) {
 }
 
 TEST(type_names_and_accessors) {
-        static const char *const names[] = {"null", "bool", "int", "uint", "double", "string", "array", "object"};
+        static const char *const names[] = {"null",   "bool",   "int",   "uint",
+                                            "double", "string", "array", "object"};
         for (int t = VL_JSON_NULL; t <= VL_JSON_OBJECT; t++)
                 is_str(vl_json_type_name(t), names[t], "type name %d", t);
         VlJson *v = parse("[2.0,2.5,1e19,-3,18446744073709551615,\"s\",9.3e18,-9223372036854775808.0]");
@@ -591,7 +616,8 @@ TEST(type_names_and_accessors) {
         ok(!vl_json_get_bool(vl_json_array_get(v, 5)), "get_bool of a string is false");
         is_int(vl_json_get_int(vl_json_array_get(v, 6)), 0, "9.3e18 is past INT64_MAX");
         ok(vl_json_get_int(vl_json_array_get(v, 7)) == INT64_MIN, "-2^63 as a double fits");
-        ok(vl_json_is_number(vl_json_array_get(v, 4)) && !vl_json_is_number(vl_json_array_get(v, 5)), "is_number");
+        ok(vl_json_is_number(vl_json_array_get(v, 4)) && !vl_json_is_number(vl_json_array_get(v, 5)),
+           "is_number");
         ok(vl_json_type(NULL) == VL_JSON_NULL, "type of NULL is null");
         vl_json_unref(v);
 
@@ -603,7 +629,8 @@ TEST(type_names_and_accessors) {
         vl_json_unref(u);
         ok(!vl_json_new_string(NULL), "new_string(NULL) fails");
         VlJson *e = vl_json_new_stringn(NULL, 0);
-        ok(e && vl_json_get_string_length(e) == 0 && vl_json_get_string(e)[0] == 0, "new_stringn(NULL, 0) is \"\"");
+        ok(e && vl_json_get_string_length(e) == 0 && vl_json_get_string(e)[0] == 0,
+           "new_stringn(NULL, 0) is \"\"");
         vl_json_unref(e);
 }
 
@@ -623,8 +650,8 @@ TEST(arrays) {
         vl_json_unref(o);
         VlJson *e;
         int sum = 0;
-        VL_JSON_FOREACH_ELEMENT(e, a)
-        sum += (int)(vl_json_get_int(e) / 1000);
+        VL_JSON_FOREACH_ELEMENT (e, a)
+                sum += (int)(vl_json_get_int(e) / 1000);
         is_int(sum, 4950, "FOREACH_ELEMENT visits every element");
         vl_json_unref(a);
 
@@ -662,8 +689,8 @@ TEST(objects) {
         const char *k;
         VlJson *v;
         unsigned n = 0;
-        VL_JSON_FOREACH_MEMBER(k, v, o)
-        n += k[0] != 0 && v != NULL;
+        VL_JSON_FOREACH_MEMBER (k, v, o)
+                n += k[0] != 0 && v != NULL;
         is_int(n, 3, "FOREACH_MEMBER visits every member");
         vl_json_unref(o);
 
@@ -677,7 +704,8 @@ TEST(objects) {
         bool good = vl_json_object_length(o) == 1000;
         for (int i = 0; i < 1000 && good; i++) {
                 snprintf(key, sizeof(key), "member-%d", i);
-                good = vl_json_get_int(vl_json_object_get(o, key)) == i && !strcmp(vl_json_object_key(o, i), key);
+                good = vl_json_get_int(vl_json_object_get(o, key)) == i &&
+                       !strcmp(vl_json_object_key(o, i), key);
         }
         ok(good, "1000 members set and found in order");
         for (int i = 0; i < 1000; i += 2) {
@@ -788,12 +816,13 @@ static int dispatch(const char *text, unsigned flags, struct args *a, const char
 TEST(dispatch) {
         struct args a;
         const char *bad;
-        VlJson *v = parse("{\"name\":\"n\",\"limit\":5,\"size\":18446744073709551615,\"small\":-7,\"all\":true,"
-                          "\"ratio\":2,\"extra\":[1]}");
+        VlJson *v =
+                parse("{\"name\":\"n\",\"limit\":5,\"size\":18446744073709551615,\"small\":-7,\"all\":true,"
+                      "\"ratio\":2,\"extra\":[1]}");
         a = (struct args){};
         is_int(vl_json_dispatch(v, fields, &a, 0, &bad), 0, "all fields");
-        ok(a.name && !strcmp(a.name, "n") && a.limit == 5 && a.size == UINT64_MAX && a.small == -7 && a.all && a.ratio == 2.0 &&
-                   vl_json_array_length(a.extra) == 1,
+        ok(a.name && !strcmp(a.name, "n") && a.limit == 5 && a.size == UINT64_MAX && a.small == -7 &&
+                   a.all && a.ratio == 2.0 && vl_json_array_length(a.extra) == 1,
            "all values stored");
         vl_json_unref(v);
 
@@ -807,7 +836,8 @@ TEST(dispatch) {
         is_str(bad, "name", "bad field names it");
         is_int(dispatch("{\"name\":\"n\",\"bogus\":1}", 0, &a, &bad), -EINVAL, "unknown member");
         is_str(bad, "bogus", "bad field names the unknown member");
-        is_int(dispatch("{\"name\":\"n\",\"bogus\":1}", VL_JSON_ALLOW_EXTRA, &a, &bad), 0, "unknown member allowed");
+        is_int(dispatch("{\"name\":\"n\",\"bogus\":1}", VL_JSON_ALLOW_EXTRA, &a, &bad), 0,
+               "unknown member allowed");
         is_int(dispatch("{\"name\":1}", 0, &a, &bad), -EINVAL, "wrong type");
         is_str(bad, "name", "bad field names it");
         is_int(dispatch("{\"name\":\"n\",\"limit\":3.0}", 0, &a, &bad), 0, "INT accepts an integral double");
@@ -821,9 +851,12 @@ TEST(dispatch) {
         is_str(bad, "small", "bad field");
         is_int(dispatch("{\"name\":\"n\",\"small\":-2147483648}", 0, &a, &bad), 0, "INT_MIN fits an int");
         is_int(a.small, INT_MIN, "stored");
-        is_int(dispatch("{\"name\":\"n\",\"ratio\":18446744073709551615}", 0, &a, &bad), 0, "DOUBLE takes a UINT");
-        is_int(dispatch("{\"name\":\"n\",\"ratio\":\"1\"}", 0, &a, &bad), -EINVAL, "DOUBLE refuses a string");
-        is_int(dispatch("{\"name\":\"n\",\"extra\":{\"any\":\"thing\"}}", 0, &a, &bad), 0, "-1 takes anything");
+        is_int(dispatch("{\"name\":\"n\",\"ratio\":18446744073709551615}", 0, &a, &bad), 0,
+               "DOUBLE takes a UINT");
+        is_int(dispatch("{\"name\":\"n\",\"ratio\":\"1\"}", 0, &a, &bad), -EINVAL,
+               "DOUBLE refuses a string");
+        is_int(dispatch("{\"name\":\"n\",\"extra\":{\"any\":\"thing\"}}", 0, &a, &bad), 0,
+               "-1 takes anything");
         is_int(dispatch("{\"name\":\"n\",\"all\":1}", 0, &a, &bad), -EINVAL, "BOOL refuses 1");
         is_int(dispatch("[1]", 0, &a, &bad), -EINVAL, "not an object");
 
@@ -871,7 +904,8 @@ TEST(big_document) {
         for (int i = 0; b.len < 6 * 1024 * 1024; i++) {
                 char rec[256];
                 snprintf(rec, sizeof(rec),
-                         "%s{\"id\":%d,\"name\":\"record \\\"%d\\\" \xc3\xa9\",\"ratio\":%d.%d5,\"tags\":[\"a\",\"b\"],"
+                         "%s{\"id\":%d,\"name\":\"record \\\"%d\\\" "
+                         "\xc3\xa9\",\"ratio\":%d.%d5,\"tags\":[\"a\",\"b\"],"
                          "\"nested\":{\"ok\":%s,\"nothing\":null}}",
                          i ? "," : "", i, i, i % 1000, i % 97, i % 2 ? "true" : "false");
                 vl_buf_append_str(&b, rec);
@@ -888,7 +922,8 @@ TEST(big_document) {
         ok(out.len == b.len && memcmp(out.data, b.data, b.len) == 0, "identical text");
         vl_json_unref(v);
         ok(vl_json_get_int(vl_json_object_get(rec, "id")) == 12345, "a record outlives its document");
-        is_str(vl_json_get_string(vl_json_object_get(rec, "name")), "record \"12345\" \xc3\xa9", "with its strings");
+        is_str(vl_json_get_string(vl_json_object_get(rec, "name")), "record \"12345\" \xc3\xa9",
+               "with its strings");
         vl_json_unref(rec);
         vl_buf_free(&out);
         vl_buf_free(&b);
