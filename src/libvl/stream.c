@@ -146,6 +146,8 @@ int vl_stream_read(VlStream *s) {
 }
 
 int vl_stream_take(VlStream *s, char **ret, size_t *ret_len) {
+        if (!s->in)
+                return 0; /* nothing was read yet */
         char *base = s->in + s->in_start;
         char *nul = s->in_len > s->in_scanned ? memchr(base + s->in_scanned, 0, s->in_len - s->in_scanned)
                                               : NULL;
