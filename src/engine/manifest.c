@@ -318,8 +318,8 @@ void rfc3339_format(int64_t sec, int32_t nsec, char *buf, size_t n) {
         unsigned mo, d;
         char frac[12] = "";
 
-        /* Keep the year within four digits' reach of sane values. */
-        sec = MAX(MIN(sec, INT64_C(253402300799)), INT64_C(-62135596800));
+        /* Years 0000-9999, what four digits and rfc3339_parse cover. */
+        sec = MAX(MIN(sec, INT64_C(253402300799)), INT64_C(-62167219200));
         days = sec / 86400;
         rem = sec % 86400;
         if (rem < 0) {
