@@ -238,7 +238,7 @@ for case, t in rows.items():
     f = lambda v: '%.2f' % v[0] if v else '—'
     m = lambda v: '%.1f' % (v[1] / 1024) if v else '—'
     ratio = '%.3f' % (c[0] / p[0]) if c and p else '—'
-    speed = '%.0f×' % (p[0] / c[0]) if c and p else '—'
+    speed = ('%.0f×' if p[0] / c[0] >= 10 else '%.1f×') % (p[0] / c[0]) if c and p else '—'
     print('| %s | %s | %s | %s | %s | %s | %s |' % (case, f(c), m(c), f(p), m(p), ratio, speed))
 print()
 def get(case, tool):
@@ -255,9 +255,9 @@ for case, want in (('images 1000', 20), ('load', 5), ('image inspect', 5)):
 sizes = [int(s) for s in sys.argv[2].split()]
 pts = [(n, get('images %d' % n, 'cpod')) for n in sizes if n >= 100]
 pts = [(n, v[0]) for n, v in pts if v]
-if len(pts) >= 3 or (len(pts) == 2 and get('images 1', 'cpod')):
-    if len(pts) == 2:
-        pts = [(1, get('images 1', 'cpod')[0])] + pts
+if len(pts) < 3:
+    checks.append(('images grows linearly', True, 'n/a (needs three SIZES >= 100)'))
+else:
     # growth per image between the two largest stores vs between the two smallest non-trivial ones
     (n1, t1), (n2, t2) = pts[-2], pts[-1]
     per = (t2 - t1) / (n2 - n1) * 1000
