@@ -33,14 +33,16 @@ build: $(BUILD)/build.ninja
 # integration and interop (pytest). Ends with "N passed, N failed".
 check: test-deps
 	@$(MAKE) --no-print-directory build
+	@./tools/host-setup.sh
 	@$(PYTHON) tests/run-all.py --build $(BUILD) --asan-build $(ASAN_BUILD)
 
 install: deps build
 	ninja -C $(BUILD) install
 	ldconfig
 
-demo: deps
+demo: test-deps
 	@$(MAKE) --no-print-directory install
+	@./tools/host-setup.sh
 	@./tools/demo.sh
 
 bench: test-deps

@@ -13,7 +13,7 @@
 #include "db.h"
 #include "util.h"
 
-#define DB_VERSION 1
+#define DB_VERSION 2
 /* Total time a writer keeps retrying BEGIN IMMEDIATE or COMMIT after
  * SQLite's own busy handler gave up (it returns SQLITE_BUSY at once in a few
  * cases, e.g. while another connection recovers the WAL). */
@@ -58,9 +58,34 @@ static const char db_schema_v1[] = "CREATE TABLE images ("
                                    " kind TEXT, id TEXT, path TEXT, count INTEGER,"
                                    " PRIMARY KEY(kind, id));";
 
+/* Containers: the state columns are what cpod last saw (container_sync
+ * corrects them from conmon and the exit file); config holds the create
+ * options as podman's inspect Config/HostConfig members (JSON). */
+static const char db_schema_v2[] = "CREATE TABLE containers ("
+                                   " id TEXT PRIMARY KEY,"
+                                   " name TEXT NOT NULL UNIQUE,"
+                                   " image_id TEXT NOT NULL,"
+                                   " image_name TEXT NOT NULL,"
+                                   " command TEXT NOT NULL,"
+                                   " created INTEGER NOT NULL,"
+                                   " state INTEGER NOT NULL,"
+                                   " exit_code INTEGER NOT NULL DEFAULT 0,"
+                                   " pid INTEGER NOT NULL DEFAULT 0,"
+                                   " conmon_pid INTEGER NOT NULL DEFAULT 0,"
+                                   " started_at INTEGER NOT NULL DEFAULT 0,"
+                                   " finished_at INTEGER NOT NULL DEFAULT 0,"
+                                   " restart_count INTEGER NOT NULL DEFAULT 0,"
+                                   " stopped_by_user INTEGER NOT NULL DEFAULT 0,"
+                                   " runtime TEXT NOT NULL,"
+                                   " pod_id TEXT,"
+                                   " error TEXT,"
+                                   " config TEXT NOT NULL);"
+                                   "CREATE INDEX containers_image ON containers(image_id);";
+
 /* Index i upgrades the schema from version i to i + 1. */
 static const char *const db_migrations[DB_VERSION] = {
         db_schema_v1,
+        db_schema_v2,
 };
 
 int db_errno(int sqlite_rc) {

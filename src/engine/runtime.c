@@ -1,1 +1,845 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The OCI runtime and conmon: spawning them, the sync pipe, and the
+ * lifecycle operations built on them (start, stop, kill, pause, wait,
+ * cleanup). No shell, no mount binaries: one conmon per container, one
+ * runtime process per operation.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "container-internal.h"
+#include "db.h"
+#include "engine-internal.h"
+#include "util.h"
+
+extern char **environ;
+
+#define RUNTIME_STDERR_MAX 4000
+
+static int oom(CpodError *err) {
+        return cpod_error(err, ENOMEM, "out of memory");
+}
+
+static int find_in_path(const char *name, char **ret) {
+        const char *path = getenv("PATH");
+        if (strchr(name, '/')) {
+                if (access(name, X_OK) < 0)
+                        return -errno;
+                *ret = strdup(name);
+                return *ret ? 0 : -ENOMEM;
+        }
+        static const char *const fallback[] = {"/usr/bin", "/usr/sbin", "/usr/local/bin",
+                                               "/usr/libexec/podman", "/usr/lib/cri-o-runc/sbin"};
+        _cleanup_free_ char *copy = strdup(path ? path : "");
+        if (!copy)
+                return -ENOMEM;
+        for (char *save = NULL, *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+                if (asprintf(ret, "%s/%s", d, name) < 0)
+                        return -ENOMEM;
+                if (access(*ret, X_OK) == 0)
+                        return 0;
+                free(*ret);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(fallback); i++) {
+                if (asprintf(ret, "%s/%s", fallback[i], name) < 0)
+                        return -ENOMEM;
+                if (access(*ret, X_OK) == 0)
+                        return 0;
+                free(*ret);
+        }
+        *ret = NULL;
+        return -ENOENT;
+}
+
+int runtime_path(const char *runtime, char **ret, CpodError *err) {
+        const char *name = runtime && *runtime ? runtime : "crun";
+        int r = find_in_path(name, ret);
+        if (r < 0)
+                return cpod_error_errno(err, -r, "OCI runtime `%s` not found", name);
+        return 0;
+}
+
+int runtime_conmon_path(char **ret, CpodError *err) {
+        int r = find_in_path("conmon", ret);
+        return r < 0 ? cpod_error_errno(err, -r, "conmon not found") : 0;
+}
+
+int runtime_exec_argv(Engine *e, const char *runtime, const char *const *args, size_t n_args,
+                      char ***ret_argv, CpodError *err) {
+        _cleanup_free_ char *path = NULL, *root = NULL;
+        char **v = NULL;
+        size_t n = 0;
+        int r = runtime_path(runtime, &path, err);
+        if (r < 0)
+                return r;
+        if (asprintf(&root, "%s/runtime", e->runroot) < 0)
+                return oom(err);
+        r = ctr_strv_push(&v, &n, path);
+        r = r < 0 ? r : ctr_strv_push(&v, &n, "--root");
+        r = r < 0 ? r : ctr_strv_push(&v, &n, root);
+        for (size_t i = 0; r >= 0 && i < n_args; i++)
+                r = ctr_strv_push(&v, &n, args[i]);
+        if (r < 0) {
+                ctr_strv_free(v);
+                return oom(err);
+        }
+        *ret_argv = v;
+        return 0;
+}
+
+/* The first line-ish of what a runtime printed, without its "crun: " noise. */
+static void trim_message(char *s) {
+        size_t n = strlen(s);
+        while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' '))
+                s[--n] = 0;
+}
+
+int runtime_run(Engine *e, const char *runtime, const char *const *args, size_t n_args, CpodError *err) {
+        char **argv = NULL, buf[RUNTIME_STDERR_MAX + 1];
+        int p[2], status = 0, r;
+        size_t len = 0;
+        pid_t pid;
+        posix_spawn_file_actions_t fa;
+
+        r = runtime_exec_argv(e, runtime, args, n_args, &argv, err);
+        if (r < 0)
+                return r;
+        if (pipe2(p, O_CLOEXEC) < 0) {
+                ctr_strv_free(argv);
+                return cpod_error_errno(err, errno, "pipe");
+        }
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+        posix_spawn_file_actions_adddup2(&fa, p[1], 2);
+        r = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        close(p[1]);
+        if (r != 0) {
+                close(p[0]);
+                r = cpod_error_errno(err, r, "run `%s`", argv[0]);
+                ctr_strv_free(argv);
+                return r;
+        }
+        for (ssize_t k; (k = read(p[0], buf + len, RUNTIME_STDERR_MAX - len)) != 0;) {
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        break;
+                len += (size_t)k;
+                if (len == RUNTIME_STDERR_MAX) { /* drain the rest */
+                        char junk[512];
+                        while (read(p[0], junk, sizeof junk) > 0)
+                                ;
+                        break;
+                }
+        }
+        close(p[0]);
+        buf[len] = 0;
+        trim_message(buf);
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        r = 0;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                r = cpod_error(err, EIO, "%s %s: %s", runtime ? runtime : "crun", n_args ? args[0] : "",
+                               len ? buf : "failed");
+        ctr_strv_free(argv);
+        return r;
+}
+
+bool runtime_pid_alive(pid_t pid) {
+        char path[64], buf[512];
+        if (pid <= 0)
+                return false;
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return false;
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        if (n <= 0)
+                return false;
+        buf[n] = 0;
+        const char *s = strrchr(buf, ')');
+        return s && s[1] == ' ' && s[2] != 'Z' && s[2] != 'X';
+}
+
+/* The cpod binary conmon runs as exit command: $CPOD_BINARY, else this program when it is cpod. */
+static char *cpod_binary(void) {
+        const char *env = getenv("CPOD_BINARY");
+        char buf[4200];
+        if (env && *env)
+                return strdup(env);
+        ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+        if (n <= 0)
+                return NULL;
+        buf[n] = 0;
+        const char *base = strrchr(buf, '/');
+        return base && streq(base + 1, "cpod") ? strdup(buf) : NULL;
+}
+
+static int conmon_argv(Engine *e, const Container *c, const ConmonOptions *o, char ***ret, CpodError *err) {
+        _cleanup_free_ char *conmon = NULL, *rt = NULL, *rtroot = NULL, *log = NULL, *self = cpod_binary();
+        char **v = NULL;
+        size_t n = 0;
+        int r = runtime_conmon_path(&conmon, err);
+        if (r < 0)
+                return r;
+        r = runtime_path(c->runtime, &rt, err);
+        if (r < 0)
+                return r;
+        if (asprintf(&rtroot, "%s/runtime", e->runroot) < 0 ||
+            asprintf(&log, "k8s-file:%s", o->log_path ? o->log_path : "/dev/null") < 0)
+                return oom(err);
+        const char *fixed[] = {conmon,
+                               "--api-version",
+                               "1",
+                               "-c",
+                               c->id,
+                               "-u",
+                               o->session,
+                               "-r",
+                               rt,
+                               "-b",
+                               o->bundle,
+                               "-p",
+                               o->pidfile,
+                               "-n",
+                               c->name,
+                               "--exit-dir",
+                               o->exit_dir,
+                               "--socket-dir-path",
+                               o->socket_dir,
+                               "--full-attach",
+                               "-l",
+                               log,
+                               "--log-level",
+                               "error",
+                               "--no-sync-log",
+                               "--runtime-arg",
+                               "--root",
+                               "--runtime-arg",
+                               rtroot};
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(fixed); i++)
+                r = ctr_strv_push(&v, &n, fixed[i]);
+        if (r >= 0 && o->tty)
+                r = ctr_strv_push(&v, &n, "-t");
+        if (r >= 0 && o->interactive)
+                r = ctr_strv_push(&v, &n, "-i");
+        if (r >= 0 && o->conmon_pidfile) {
+                r = ctr_strv_push(&v, &n, "--conmon-pidfile");
+                r = r < 0 ? r : ctr_strv_push(&v, &n, o->conmon_pidfile);
+        }
+        if (r >= 0 && o->exit_command && self) {
+                const char *ec[] = {"--root",    e->root,   "--runroot", e->runroot,
+                                    "container", "cleanup", c->id};
+                r = ctr_strv_push(&v, &n, "--exit-command");
+                r = r < 0 ? r : ctr_strv_push(&v, &n, self);
+                for (size_t i = 0; r >= 0 && i < ELEMENTSOF(ec); i++) {
+                        r = ctr_strv_push(&v, &n, "--exit-command-arg");
+                        r = r < 0 ? r : ctr_strv_push(&v, &n, ec[i]);
+                }
+        }
+        for (size_t i = 0; r >= 0 && i < o->n_argv_extra; i++)
+                r = ctr_strv_push(&v, &n, o->argv_extra[i]);
+        if (r < 0) {
+                ctr_strv_free(v);
+                return oom(err);
+        }
+        *ret = v;
+        return 0;
+}
+
+/* Read conmon's {"data": N, "message": "..."} from the sync pipe. */
+static int sync_read(int fd, int64_t *ret_data, char *msg, size_t msg_size) {
+        char buf[8192];
+        size_t len = 0;
+        *msg = 0;
+        for (;;) {
+                ssize_t k = read(fd, buf + len, sizeof buf - 1 - len);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        return -EPIPE;
+                len += (size_t)k;
+                buf[len] = 0;
+                _cleanup_(vl_json_unrefp) VlJson *j = NULL;
+                char *nl = memchr(buf, '\n', len);
+                if (vl_json_parse(buf, nl ? (size_t)(nl - buf) : len, NULL, &j, NULL) == 0) {
+                        *ret_data = vl_json_get_int(vl_json_object_get(j, "data"));
+                        snprintf(msg, msg_size, "%s",
+                                 vl_json_get_string(vl_json_object_get(j, "message")) ?: "");
+                        return 0;
+                }
+                if (len == sizeof buf - 1)
+                        return -EBADMSG;
+        }
+}
+
+static int runtime_error(const char *msg, CpodError *err) {
+        char m[900];
+        snprintf(m, sizeof m, "%s", msg);
+        trim_message(m);
+        if (strstr(m, "executable file not found") || strstr(m, "No such file or directory"))
+                return cpod_error(err, ENOENT, "%s", m);
+        if (strstr(m, "ermission denied"))
+                return cpod_error(err, EACCES, "%s", m);
+        return cpod_error(err, EIO, "%s", *m ? m : "the OCI runtime failed");
+}
+
+int runtime_conmon_spawn(Engine *e, const Container *c, const ConmonOptions *o, pid_t *ret_conmon_pid,
+                         pid_t *ret_pid, CpodError *err) {
+        char **argv = NULL, msg[1024];
+        int p[2], r, status;
+        pid_t pid;
+        int64_t data = -1;
+        posix_spawn_file_actions_t fa;
+        posix_spawnattr_t attr;
+
+        r = conmon_argv(e, c, o, &argv, err);
+        if (r < 0)
+                return r;
+        if (pipe2(p, O_CLOEXEC) < 0) {
+                ctr_strv_free(argv);
+                return cpod_error_errno(err, errno, "pipe");
+        }
+        /* dup2 onto 3 clears O_CLOEXEC only when the numbers differ */
+        int w = fcntl(p[1], F_DUPFD_CLOEXEC, 10);
+        close(p[1]);
+        size_t n_env = 0;
+        while (environ[n_env])
+                n_env++;
+        char **envp = calloc(n_env + 2, sizeof(char *));
+        if (!envp || w < 0) {
+                close(p[0]);
+                safe_close(w);
+                free(envp);
+                ctr_strv_free(argv);
+                return oom(err);
+        }
+        size_t k = 0;
+        for (size_t i = 0; i < n_env; i++)
+                if (!startswith(environ[i], "_OCI_") && !startswith(environ[i], "NOTIFY_SOCKET=") &&
+                    !startswith(environ[i], "LISTEN_"))
+                        envp[k++] = environ[i];
+        envp[k++] = (char *)"_OCI_SYNCPIPE=3";
+        envp[k] = NULL;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+        posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+        posix_spawn_file_actions_adddup2(&fa, w, 3);
+        posix_spawnattr_init(&attr);
+        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+        r = posix_spawn(&pid, argv[0], &fa, &attr, argv, envp);
+        posix_spawn_file_actions_destroy(&fa);
+        posix_spawnattr_destroy(&attr);
+        close(w);
+        free(envp);
+        if (r != 0) {
+                close(p[0]);
+                r = cpod_error_errno(err, r, "run `%s`", argv[0]);
+                ctr_strv_free(argv);
+                return r;
+        }
+        ctr_strv_free(argv);
+        r = sync_read(p[0], &data, msg, sizeof msg);
+        close(p[0]);
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        if (r < 0)
+                return cpod_error(err, EIO, "conmon failed before reporting the container's pid");
+        if (data < 0)
+                return runtime_error(msg, err);
+        *ret_pid = (pid_t)data;
+        *ret_conmon_pid = 0;
+        if (o->conmon_pidfile) {
+                char buf[32];
+                _cleanup_close_ int fd = open(o->conmon_pidfile, O_RDONLY | O_CLOEXEC);
+                ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+                if (n > 0) {
+                        buf[n] = 0;
+                        *ret_conmon_pid = (pid_t)atoi(buf);
+                }
+        }
+        return 0;
+}
+
+/* ---- waiting for the exit file ---- */
+
+/* Wait up to timeout_ms (-1: forever) for the exit file; 1 when it is there, 0 on timeout. Also returns
+ * 1 when conmon is gone (the caller's sync decides). */
+static int wait_exit_file(Engine *e, const Container *c, int timeout_ms) {
+        _cleanup_free_ char *dir = container_run_path(e, c->id, "exit");
+        _cleanup_close_ int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+        struct timespec start;
+        int code;
+        int64_t when;
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        if (dir && ifd >= 0)
+                (void)inotify_add_watch(ifd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE);
+        for (;;) {
+                if (container_read_exit(e, c->id, &code, &when) > 0)
+                        return 1;
+                if (c->conmon_pid > 0 && !runtime_pid_alive(c->conmon_pid))
+                        return container_read_exit(e, c->id, &code, &when) > 0 ? 1 : 1;
+                struct timespec now;
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                long elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+                if (timeout_ms >= 0 && elapsed >= timeout_ms)
+                        return 0;
+                long left = timeout_ms < 0 ? 250 : MIN(250, timeout_ms - elapsed);
+                struct pollfd pfd = {.fd = ifd, .events = POLLIN};
+                if (ifd >= 0 && poll(&pfd, 1, (int)left) > 0) {
+                        char buf[4096];
+                        while (read(ifd, buf, sizeof buf) > 0)
+                                ;
+                } else if (ifd < 0) {
+                        struct timespec ts = {0, 5000000};
+                        nanosleep(&ts, NULL);
+                }
+        }
+}
+
+/* ---- start ---- */
+
+static int prepare_run_dir(Engine *e, const Container *c, CpodError *err) {
+        _cleanup_free_ char *dir = container_run_path(e, c->id, NULL), *base = NULL, *spec = NULL;
+        char p[4200];
+        static const char *const stale[] = {"attach", "ctl", "winsz", "pidfile", "conmon.pid", "oom"};
+        if (!dir || asprintf(&base, "%s/containers", e->runroot) < 0)
+                return oom(err);
+        (void)mkdir(base, 0700);
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+                return cpod_error_errno(err, errno, "create `%s`", dir);
+        snprintf(p, sizeof p, "%s/exit", dir);
+        if (mkdir(p, 0700) < 0 && errno != EEXIST)
+                return cpod_error_errno(err, errno, "create `%s`", p);
+        snprintf(p, sizeof p, "%s/exit/%s", dir, c->id);
+        (void)unlink(p);
+        for (size_t i = 0; i < ELEMENTSOF(stale); i++) {
+                snprintf(p, sizeof p, "%s/%s", dir, stale[i]);
+                (void)unlink(p);
+        }
+        snprintf(p, sizeof p, "%s/config.json", dir);
+        (void)unlink(p);
+        if (symlink(c->spec_path, p) < 0)
+                return cpod_error_errno(err, errno, "link `%s`", p);
+        return 0;
+}
+
+static int runtime_simple(Engine *e, const Container *c, const char *cmd, const char *arg, CpodError *err) {
+        const char *args[] = {cmd, c->id, arg};
+        if (arg) {
+                args[1] = arg;
+                args[2] = c->id;
+        }
+        return runtime_run(e, c->runtime, args, arg ? 3 : 2, err);
+}
+
+/* conmon runs `<runtime> create`; we run `<runtime> start`. With attach_fd, connect to the attach socket
+ * in between so no output is lost. Called with the lock held. */
+static int start_locked(Engine *e, Container *c, int *ret_attach_fd, CpodError *err) {
+        _cleanup_free_ char *bundle = container_run_path(e, c->id, NULL), *pidfile = NULL, *cpidfile = NULL,
+                            *exit_dir = NULL, *log = NULL, *sock = NULL;
+        int r = prepare_run_dir(e, c, err);
+        if (r < 0)
+                return r;
+        pidfile = container_run_path(e, c->id, "pidfile");
+        cpidfile = container_run_path(e, c->id, "conmon.pid");
+        exit_dir = container_run_path(e, c->id, "exit");
+        log = container_path(e, c->id, "ctr.log");
+        sock = container_run_path(e, c->id, "attach");
+        if (!bundle || !pidfile || !cpidfile || !exit_dir || !log || !sock)
+                return oom(err);
+        char state_dir[4200];
+        snprintf(state_dir, sizeof state_dir, "%s/runtime/%s", e->runroot, c->id);
+        if (access(state_dir, F_OK) == 0) /* a leftover from a previous run */
+                (void)runtime_simple(e, c, "delete", "--force", NULL);
+        r = container_mount_rootfs(e, c, err);
+        if (r < 0)
+                return r;
+        ConmonOptions o = {.session = c->id,
+                           .bundle = bundle,
+                           .pidfile = pidfile,
+                           .conmon_pidfile = cpidfile,
+                           .log_path = log,
+                           .exit_dir = exit_dir,
+                           .socket_dir = bundle,
+                           .tty = c->tty,
+                           .interactive = c->interactive,
+                           .exit_command = true};
+        r = runtime_conmon_spawn(e, c, &o, &c->conmon_pid, &c->pid, err);
+        if (r >= 0 && ret_attach_fd)
+                r = attach_connect(sock, ret_attach_fd, err);
+        if (r >= 0)
+                r = runtime_simple(e, c, "start", NULL, err);
+        if (r < 0) {
+                CpodError ignored = {};
+                if (c->pid > 0)
+                        (void)runtime_simple(e, c, "delete", "--force", &ignored);
+                if (c->conmon_pid > 0)
+                        (void)kill(c->conmon_pid, SIGKILL);
+                (void)container_unmount_rootfs(e, c->id, &ignored);
+                if (ret_attach_fd)
+                        *ret_attach_fd = safe_close(*ret_attach_fd);
+                return r;
+        }
+        c->state = CONTAINER_RUNNING;
+        c->started_at = ctr_now_nsec();
+        c->finished_at = 0;
+        c->exit_code = 0;
+        r = db_run(e->db, "UPDATE containers SET stopped_by_user = 0, error = NULL WHERE id = ?1",
+                   DB_PARAMS(c->id), err);
+        if (r >= 0)
+                r = container_save_state(e, c, err);
+        (void)events_write(e, "container", "start", c->id, c->name, c->image_name, NULL);
+        return r < 0 ? r : 0;
+}
+
+static int lock_and_load(Engine *e, const char *ref, Container *c, int *lock_fd, CpodError *err) {
+        char id[65];
+        int r = container_resolve(e, ref, id, err);
+        if (r < 0)
+                return r;
+        r = container_lock(e, id, lock_fd, err);
+        if (r < 0)
+                return r;
+        r = container_load_row(e, id, c, err);
+        if (r >= 0)
+                r = container_sync(e, c, err);
+        if (r < 0) {
+                container_done(c);
+                *lock_fd = safe_close(*lock_fd);
+        }
+        return r;
+}
+
+static int finish_attached(Engine *e, Container *c, int sock, const ContainerStdio *stdio,
+                           int *ret_exit_code, CpodError *err) {
+        _cleanup_free_ char *winsz = container_run_path(e, c->id, "winsz");
+        bool detached = false;
+        int r = attach_relay(sock, stdio, c->tty, winsz, &detached, err);
+        close(sock);
+        if (r < 0 || detached)
+                return r;
+        (void)wait_exit_file(e, c, -1);
+        int code = -1;
+        int64_t when;
+        if (container_read_exit(e, c->id, &code, &when) <= 0)
+                code = -1;
+        if (ret_exit_code)
+                *ret_exit_code = code;
+        if (c->rm) {
+                CpodError ignored = {};
+                (void)container_remove(e, c->id, true, false, &ignored);
+        }
+        return 0;
+}
+
+int container_start(Engine *e, const char *ref, const ContainerStdio *attach, int *ret_exit_code,
+                    CpodError *err) {
+        Container c = {};
+        int lock = -1, sock = -1;
+        int r = lock_and_load(e, ref, &c, &lock, err);
+        if (r < 0)
+                return r;
+        if (c.state == CONTAINER_RUNNING) {
+                container_unlock(lock);
+                if (attach) {
+                        bool detached;
+                        r = container_attach(e, c.id, attach, ret_exit_code, &detached, err);
+                }
+                container_done(&c);
+                return r;
+        }
+        if (c.state == CONTAINER_PAUSED)
+                r = cpod_error(err, EBUSY, "container %s is paused: unpause it instead", c.name);
+        else if (c.state == CONTAINER_REMOVING)
+                r = cpod_error(err, EBUSY, "container %s is being removed", c.name);
+        else
+                r = start_locked(e, &c, attach ? &sock : NULL, err);
+        container_unlock(lock);
+        if (r >= 0 && attach)
+                r = finish_attached(e, &c, sock, attach, ret_exit_code, err);
+        container_done(&c);
+        return r;
+}
+
+/* ---- stop, kill, pause ---- */
+
+static int signal_number(const char *s) {
+        static const struct {
+                const char *name;
+                int no;
+        } sigs[] = {{"HUP", SIGHUP},   {"INT", SIGINT},     {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
+                    {"USR1", SIGUSR1}, {"USR2", SIGUSR2},   {"TERM", SIGTERM}, {"STOP", SIGSTOP},
+                    {"CONT", SIGCONT}, {"WINCH", SIGWINCH}, {"PWR", SIGPWR},   {"ALRM", SIGALRM}};
+        if (!s || !*s)
+                return SIGTERM;
+        if (*s >= '0' && *s <= '9')
+                return atoi(s);
+        const char *n = startswith(s, "SIG") ?: s;
+        for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
+                if (strcasecmp(sigs[i].name, n) == 0)
+                        return sigs[i].no;
+        return SIGTERM;
+}
+
+static int stop_signal(Engine *e, const Container *c) {
+        _cleanup_(vl_json_unrefp) VlJson *cfg = NULL;
+        if (container_load_config(e, c->id, &cfg, NULL) < 0)
+                return SIGTERM;
+        return signal_number(
+                vl_json_get_string(vl_json_object_get(vl_json_object_get(cfg, "Config"), "StopSignal")));
+}
+
+static int kill_locked(Engine *e, const Container *c, int signo, CpodError *err) {
+        char sig[16];
+        snprintf(sig, sizeof sig, "%d", signo);
+        const char *args[] = {"kill", c->id, sig};
+        int r = runtime_run(e, c->runtime, args, 3, err);
+        if (r < 0 && c->pid > 0 &&
+            kill(c->pid, signo) == 0) /* the runtime lost its state: signal directly */
+                r = 0;
+        return r;
+}
+
+/* Record an exit seen while holding the lock: state from the exit file, rootfs unmounted. */
+static int settle_exited(Engine *e, Container *c, CpodError *err) {
+        int r = container_sync(e, c, err);
+        if (r >= 0 && (c->state == CONTAINER_EXITED || c->state == CONTAINER_STOPPED))
+                r = container_unmount_rootfs(e, c->id, err);
+        return r;
+}
+
+static int stop_locked(Engine *e, Container *c, int timeout, CpodError *err) {
+        int r;
+        if (c->state != CONTAINER_RUNNING && c->state != CONTAINER_PAUSED)
+                return 0;
+        r = db_run(e->db, "UPDATE containers SET stopped_by_user = 1 WHERE id = ?1", DB_PARAMS(c->id), err);
+        if (r < 0)
+                return r;
+        int sig = stop_signal(e, c);
+        if (timeout != 0)
+                r = kill_locked(e, c, sig, err);
+        if (c->state == CONTAINER_PAUSED)
+                (void)runtime_simple(e, c, "resume", NULL, NULL);
+        if (r < 0 || wait_exit_file(e, c, timeout < 0 ? 10000 : timeout * 1000) == 0) {
+                r = kill_locked(e, c, SIGKILL, err);
+                if (r < 0)
+                        return r;
+                if (wait_exit_file(e, c, 10000) == 0)
+                        return cpod_error(err, ETIMEDOUT, "container %s did not exit after SIGKILL",
+                                          c->name);
+        }
+        r = settle_exited(e, c, err);
+        (void)events_write(e, "container", "stop", c->id, c->name, c->image_name, NULL);
+        return r;
+}
+
+int container_stop(Engine *e, const char *ref, int timeout, CpodError *err) {
+        Container c = {};
+        int lock;
+        int r = lock_and_load(e, ref, &c, &lock, err);
+        if (r < 0)
+                return r;
+        r = stop_locked(e, &c, timeout, err);
+        container_unlock(lock);
+        container_done(&c);
+        return r;
+}
+
+int container_kill(Engine *e, const char *ref, int signo, CpodError *err) {
+        Container c = {};
+        int lock;
+        int r = lock_and_load(e, ref, &c, &lock, err);
+        if (r < 0)
+                return r;
+        if (c.state != CONTAINER_RUNNING && c.state != CONTAINER_PAUSED)
+                r = cpod_error(
+                        err, EINVAL,
+                        "can only kill running containers. %s is in state %s: container state improper",
+                        c.id, container_state_name(c.state));
+        else
+                r = kill_locked(e, &c, signo ? signo : SIGKILL, err);
+        if (r >= 0)
+                (void)events_write(e, "container", "kill", c.id, c.name, c.image_name, NULL);
+        container_unlock(lock);
+        container_done(&c);
+        return r;
+}
+
+int container_restart(Engine *e, const char *ref, int timeout, CpodError *err) {
+        Container c = {};
+        int lock;
+        int r = lock_and_load(e, ref, &c, &lock, err);
+        if (r < 0)
+                return r;
+        r = stop_locked(e, &c, timeout, err);
+        if (r >= 0)
+                r = start_locked(e, &c, NULL, err);
+        if (r >= 0)
+                (void)events_write(e, "container", "restart", c.id, c.name, c.image_name, NULL);
+        container_unlock(lock);
+        container_done(&c);
+        return r;
+}
+
+static int pause_common(Engine *e, const char *ref, bool pause, CpodError *err) {
+        Container c = {};
+        int lock;
+        int r = lock_and_load(e, ref, &c, &lock, err);
+        if (r < 0)
+                return r;
+        if (c.state != (pause ? CONTAINER_RUNNING : CONTAINER_PAUSED))
+                r = cpod_error(err, EINVAL, "%s is not %s, can't %s: container state improper", c.id,
+                               pause ? "running" : "paused", pause ? "pause" : "unpause");
+        else
+                r = runtime_simple(e, &c, pause ? "pause" : "resume", NULL, err);
+        if (r >= 0) {
+                c.state = pause ? CONTAINER_PAUSED : CONTAINER_RUNNING;
+                r = container_save_state(e, &c, err);
+                (void)events_write(e, "container", pause ? "pause" : "unpause", c.id, c.name, c.image_name,
+                                   NULL);
+        }
+        container_unlock(lock);
+        container_done(&c);
+        return r;
+}
+
+int container_pause(Engine *e, const char *ref, CpodError *err) {
+        return pause_common(e, ref, true, err);
+}
+
+int container_unpause(Engine *e, const char *ref, CpodError *err) {
+        return pause_common(e, ref, false, err);
+}
+
+/* ---- wait and cleanup ---- */
+
+static bool condition_met(const char *cond, ContainerState s) {
+        if (!cond || !*cond || streq(cond, "stopped"))
+                return s == CONTAINER_EXITED || s == CONTAINER_STOPPED || s == CONTAINER_CONFIGURED ||
+                       s == CONTAINER_CREATED;
+        if (streq(cond, "exited"))
+                return s == CONTAINER_EXITED || s == CONTAINER_STOPPED;
+        if (streq(cond, "next-exit"))
+                return false;
+        return streq(cond, container_state_name(s));
+}
+
+int container_wait(Engine *e, const char *ref, const char *condition, int *ret_exit_code, CpodError *err) {
+        char id[65];
+        int r = container_resolve(e, ref, id, err);
+        if (r < 0)
+                return r;
+        for (;;) {
+                Container c = {};
+                CpodError e2 = {};
+                r = container_get(e, id, &c, &e2);
+                if (r == -ENOENT) {
+                        if (condition && streq(condition, "removed"))
+                                return 0;
+                        return cpod_error(err, ENOENT, "no such container %s", ref);
+                }
+                if (r < 0) {
+                        *err = e2;
+                        return r;
+                }
+                bool met = condition_met(condition, c.state);
+                /* "stopped" on a container that never ran is met at once; one that runs waits for its exit
+                 */
+                if (met) {
+                        if (ret_exit_code)
+                                *ret_exit_code = c.exit_code;
+                        container_done(&c);
+                        return 0;
+                }
+                if (c.state == CONTAINER_RUNNING || c.state == CONTAINER_PAUSED)
+                        (void)wait_exit_file(e, &c, 250);
+                else {
+                        struct timespec ts = {0, 50000000};
+                        nanosleep(&ts, NULL);
+                }
+                container_done(&c);
+        }
+}
+
+/* "always", "unless-stopped", "on-failure[:N]" */
+static bool should_restart(Engine *e, const Container *c) {
+        _cleanup_(vl_json_unrefp) VlJson *cfg = NULL;
+        _cleanup_free_ char *by_user = NULL;
+        if (container_load_config(e, c->id, &cfg, NULL) < 0)
+                return false;
+        const VlJson *p = vl_json_object_get(vl_json_object_get(cfg, "HostConfig"), "RestartPolicy");
+        const char *name = vl_json_get_string(vl_json_object_get(p, "Name")) ?: "";
+        int64_t max = vl_json_get_int(vl_json_object_get(p, "MaximumRetryCount"));
+        if (db_get_text(e->db, "SELECT stopped_by_user FROM containers WHERE id = ?1", DB_PARAMS(c->id),
+                        &by_user, NULL) > 0 &&
+            by_user && streq(by_user, "1"))
+                return false;
+        if (streq(name, "always") || streq(name, "unless-stopped"))
+                return true;
+        if (streq(name, "on-failure"))
+                return c->exit_code != 0 && (max <= 0 || c->restart_count < max);
+        return false;
+}
+
+int container_cleanup(Engine *e, const char *ref, CpodError *err) {
+        Container c = {};
+        int lock;
+        int r = lock_and_load(e, ref, &c, &lock, err);
+        if (r < 0)
+                return r;
+        if (c.state == CONTAINER_RUNNING || c.state == CONTAINER_PAUSED) {
+                container_unlock(lock);
+                container_done(&c);
+                return 0; /* still running (a restart won the race): nothing to clean */
+        }
+        (void)runtime_simple(e, &c, "delete", "--force", NULL);
+        r = settle_exited(e, &c, err);
+        if (r >= 0)
+                (void)events_write(e, "container", "died", c.id, c.name, c.image_name, NULL);
+        if (r >= 0 && c.rm) {
+                container_unlock(lock);
+                r = container_remove(e, c.id, true, false, err);
+                if (r == -ENOENT)
+                        r = 0;
+                container_done(&c);
+                return r;
+        }
+        if (r >= 0 && c.state == CONTAINER_EXITED && should_restart(e, &c)) {
+                c.restart_count++;
+                r = start_locked(e, &c, NULL, err);
+        }
+        container_unlock(lock);
+        container_done(&c);
+        return r;
+}
+
+/* Used by container_remove: stop hard and delete the runtime's state. Lock held. */
+int runtime_kill_and_delete(Engine *e, Container *c, CpodError *err) {
+        int r = 0;
+        if (c->state == CONTAINER_RUNNING || c->state == CONTAINER_PAUSED) {
+                r = kill_locked(e, c, SIGKILL, err);
+                if (c->state == CONTAINER_PAUSED)
+                        (void)runtime_simple(e, c, "resume", NULL, NULL);
+                if (r >= 0)
+                        (void)wait_exit_file(e, c, 10000);
+                r = r < 0 ? r : container_sync(e, c, err);
+        }
+        if (c->state != CONTAINER_CONFIGURED)
+                (void)runtime_simple(e, c, "delete", "--force", NULL);
+        return r;
+}
