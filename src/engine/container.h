@@ -178,6 +178,10 @@ typedef struct ExecOptions {
         const char *user, *workdir;
         bool tty, interactive, detach, privileged;
 } ExecOptions;
+/* Run a command in a running container; *ret_exit_code is its exit code. On failure
+ * *ret_exit_code is still set to what podman exits with: 127 when the command is not
+ * found (-ENOENT), 126 when it cannot run (-EACCES), else 125. detach returns once it
+ * runs; tty relays stdio through a terminal (in raw mode when in_fd is one). */
 int container_exec(Engine *e, const char *ref, const ExecOptions *o, const ContainerStdio *stdio,
                    int *ret_exit_code, CpodError *err);
 
