@@ -22,6 +22,7 @@
 
 #include "blob.h"
 #include "db.h"
+#include "dl.h"
 #include "engine-internal.h"
 #include "image.h"
 #include "layer.h"
@@ -149,6 +150,10 @@ static int ar_hash_fd(int fd, char ret[DIGEST_MAX]) {
 static int ar_put_fd(Engine *e, StrV *added, int fd, const char *expected, char ret[DIGEST_MAX],
                      uint64_t *ret_size, CpodError *err) {
         char d[DIGEST_MAX];
+        /* Held before looking: a blob seen here stays until the image is recorded. */
+        int h = engine_gc_hold(e, err);
+        if (h < 0)
+                return h;
         if (!expected) {
                 int r = ar_hash_fd(fd, d);
                 if (r < 0)
@@ -165,6 +170,9 @@ static int ar_put_fd(Engine *e, StrV *added, int fd, const char *expected, char 
 static int ar_put_mem(Engine *e, StrV *added, const char *p, size_t n, char ret[DIGEST_MAX],
                       CpodError *err) {
         char d[DIGEST_MAX];
+        int h = engine_gc_hold(e, err);
+        if (h < 0)
+                return h;
         sha256_digest(p, n, d);
         bool had = blob_exists(e, d);
         int r = blob_put(e, p, n, ret, err);
@@ -177,6 +185,9 @@ static int ar_put_layout_blob(Engine *e, StrV *added, int dir_fd, const char *di
         char path[128];
         if (!digest_valid(digest))
                 return cpod_error(err, EINVAL, "invalid digest `%s`", digest);
+        int r = engine_gc_hold(e, err);
+        if (r < 0)
+                return r;
         if (blob_exists(e, digest))
                 return 0;
         snprintf(path, sizeof(path), "blobs/sha256/%s", digest_hex(digest));
@@ -456,10 +467,11 @@ int image_load(Engine *e, const char *path, char ***ret_names, size_t *ret_n, Cp
         }
         if (r < 0) {
                 /* leave the store as it was: blobs this load brought and no image uses go again */
-                for (size_t i = 0; i < added.n; i++)
-                        (void)blob_remove(e, added.v[i]);
+                blob_remove_unused(e, added.v, added.n);
+                engine_gc_release(e);
                 return cpod_error_wrap(err, "load `%s`", path);
         }
+        engine_gc_release(e);
         *ret_names = TAKE_PTR(loaded.v);
         *ret_n = loaded.n;
         loaded.n = 0;
@@ -790,6 +802,10 @@ static int save_oci(Engine *e, Sink *s, SaveImage *imgs, size_t n, CpodError *er
 }
 
 static int sink_open(Sink *s, ImageFormat format, const char *path, CpodError *err) {
+        /* Before anything is created or truncated: a missing library leaves the target alone. */
+        int r = dl_archive_load(err);
+        if (r < 0)
+                return r;
         s->buf = malloc(AR_BUF_SIZE);
         if (!s->buf)
                 return cpod_error(err, ENOMEM, "out of memory");

@@ -15,6 +15,8 @@
 #include <time.h>
 
 #include "blob.h"
+#include "db.h"
+#include "dl.h"
 #include "engine-internal.h"
 #include "util.h"
 
@@ -66,12 +68,19 @@ static int blob_tmp_open(BlobWriter *w, CpodError *err) {
 }
 
 int blob_writer_new(Engine *e, BlobWriter **ret, CpodError *err) {
+        int r = dl_crypto_load(err);
+        if (r < 0)
+                return r;
+        /* Until the writer's image is recorded, no collector may take what it stores. */
+        r = engine_gc_hold(e, err);
+        if (r < 0)
+                return r;
         BlobWriter *w = calloc(1, sizeof *w);
         if (!w)
                 return cpod_error(err, ENOMEM, "out of memory");
         w->e = e;
         w->fd = -1;
-        int r = sha256_new(&w->hash);
+        r = sha256_new(&w->hash);
         if (r < 0) {
                 free(w);
                 return cpod_error(err, -r, "create a SHA-256 context: %s", strerror(-r));
@@ -171,6 +180,9 @@ int blob_put(Engine *e, const void *p, size_t n, char ret_digest[DIGEST_MAX], Cp
         BlobWriter *w = NULL;
         char digest[DIGEST_MAX];
 
+        int r = engine_gc_hold(e, err);
+        if (r < 0)
+                return r;
         /* The common case for manifests and configs: already there. */
         sha256_digest(p, n, digest);
         if (blob_exists(e, digest)) {
@@ -178,7 +190,7 @@ int blob_put(Engine *e, const void *p, size_t n, char ret_digest[DIGEST_MAX], Cp
                         memcpy(ret_digest, digest, DIGEST_MAX);
                 return 0;
         }
-        int r = blob_writer_new(e, &w, err);
+        r = blob_writer_new(e, &w, err);
         if (r < 0)
                 return r;
         r = blob_writer_write(w, p, n, err);
@@ -295,4 +307,14 @@ int blob_remove(Engine *e, const char *digest) {
         if (unlinkat(e->root_fd, rel, 0) < 0)
                 return -errno;
         return 0;
+}
+
+void blob_remove_unused(Engine *e, char *const *digests, size_t n) {
+        if (n == 0 || engine_gc_exclusive(e, NULL) < 0)
+                return;
+        for (size_t i = 0; i < n; i++)
+                if (db_get_text(e->db, "SELECT 1 FROM image_blobs WHERE digest = ?1 LIMIT 1",
+                                DB_PARAMS(digests[i]), NULL, NULL) == 0)
+                        (void)blob_remove(e, digests[i]);
+        engine_gc_exclusive_end(e);
 }

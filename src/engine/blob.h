@@ -40,3 +40,7 @@ int blob_open(Engine *e, const char *digest, CpodError *err);
 /* Read a whole blob of at most max bytes (manifests, configs); NUL-terminated. */
 int blob_read(Engine *e, const char *digest, size_t max, char **ret, size_t *ret_len, CpodError *err);
 int blob_remove(Engine *e, const char *digest);
+/* Remove those of digests that no image names, under the exclusive
+ * garbage-collection lock (waiting for writers to finish; any shared hold
+ * of ours is given up). Failures leave files `cpod system check` finds. */
+void blob_remove_unused(Engine *e, char *const *digests, size_t n);

@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 
 #include "digest.h"
+#include "dl.h"
 #include "util.h"
 
 struct Sha256 {
@@ -15,6 +16,8 @@ struct Sha256 {
 int sha256_new(Sha256 **ret) {
         Sha256 *h;
 
+        if (dl_crypto_load(NULL) < 0)
+                return -ELIBACC;
         h = calloc(1, sizeof(*h));
         if (!h)
                 return -ENOMEM;

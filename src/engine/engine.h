@@ -39,6 +39,18 @@ const char *engine_storage_driver(Engine *e);
 int engine_lock_exclusive(Engine *e, CpodError *err);
 void engine_unlock_exclusive(Engine *e);
 
+/* The store's garbage-collection lock (<root>/gc.lock). Writers that add
+ * blobs or layers hold it shared (engine_gc_hold, idempotent) from before
+ * their first blob until their image is recorded (engine_gc_release, or
+ * engine_close). Deleting blobs or layers that no row names needs it
+ * exclusively (blocking until writers are done; drops a shared hold first),
+ * re-checking references under it. Never call these inside a database
+ * transaction. */
+int engine_gc_hold(Engine *e, CpodError *err);
+void engine_gc_release(Engine *e);
+int engine_gc_exclusive(Engine *e, CpodError *err);
+void engine_gc_exclusive_end(Engine *e);
+
 /* Default paths for the current user (malloc'ed into *ret). */
 int engine_default_root(char **ret);
 int engine_default_runroot(char **ret);

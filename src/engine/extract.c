@@ -23,6 +23,7 @@
 #include <zstd.h>
 
 #include "digest.h"
+#include "dl.h"
 #include "layer.h"
 #include "util.h"
 
@@ -688,6 +689,10 @@ int layer_extract_verify(int fd, int dir_fd, const char *expected_compressed, co
         if (!err)
                 err = &local; /* the extraction loop tells its own errors apart by err->code */
         Extract x = {.root_fd = dir_fd, .err = err};
+        /* Before the reader: a missing library is reported as what it is. */
+        r = dl_layer_load(err);
+        if (r < 0)
+                return r;
         r = reader_init(&rd, fd);
         if (r < 0) {
                 cpod_error_errno(err, -r, "read layer stream");
@@ -746,8 +751,10 @@ int layer_decompress_to(int in_fd, int out_fd, char ret_diff_id[DIGEST_MAX], uin
                         CpodError *err) {
         Reader rd;
         ssize_t n;
-        int r = reader_init(&rd, in_fd);
-
+        int r = dl_layer_load(err);
+        if (r < 0)
+                return r;
+        r = reader_init(&rd, in_fd);
         if (r < 0) {
                 reader_done(&rd);
                 return cpod_error_errno(err, -r, "read layer stream");

@@ -155,37 +155,234 @@ static int row_error(int r, CpodError *err) {
         return cpod_error(err, -r, "read an image: %s", strerror(-r));
 }
 
-int image_list(Engine *e, Image **ret, size_t *ret_n, CpodError *err) {
-        sqlite3_stmt *st = NULL;
-        Image *v = NULL;
-        size_t n = 0, cap = 0;
-        int r, rc;
+/* ---- listing ----
+ *
+ * Three flat queries (images, then names and repo digests, then layers)
+ * merged here by image ID: per-image subqueries cost a statement step each
+ * and made listing N images N times the work of one. */
 
-        r = db_prepare(e->db, IMAGE_SELECT " ORDER BY i.created DESC, i.added DESC, i.id", &st, err);
+/* Append a copy of s to v (n entries); the capacity is the next power of two of n. */
+static int strv_append(char ***v, size_t *n, const char *s, size_t len) {
+        if ((*n & (*n - 1)) == 0) {
+                char **nv = realloc(*v, (*n ? *n * 2 : 1) * sizeof(char *));
+                if (!nv)
+                        return -ENOMEM;
+                *v = nv;
+        }
+        char *copy = strndup(s, len);
+        if (!copy)
+                return -ENOMEM;
+        (*v)[(*n)++] = copy;
+        return 0;
+}
+
+/* Put layer s at index idx of img's layers (rows come in any order); the capacity is the next power of
+ * two of n_layers, holes are NULL until filled. */
+static int layer_place(Image *img, int64_t idx, const char *s, size_t len) {
+        if (idx < 0 || idx >= MANIFEST_MAX_LAYERS)
+                return -EUCLEAN;
+        size_t i = (size_t)idx, cap = 1;
+        while (cap < img->n_layers)
+                cap *= 2;
+        if (!img->layers || i >= cap) {
+                size_t ncap = img->layers ? cap : 1;
+                while (ncap <= i)
+                        ncap *= 2;
+                char **nv = realloc(img->layers, ncap * sizeof(char *));
+                if (!nv)
+                        return -ENOMEM;
+                size_t old = img->layers ? cap : 0;
+                memset(nv + old, 0, (ncap - old) * sizeof(char *));
+                img->layers = nv;
+        }
+        if (img->layers[i])
+                return -EUCLEAN;
+        if (!(img->layers[i] = strndup(s, len)))
+                return -ENOMEM;
+        img->n_layers = MAX(img->n_layers, i + 1);
+        return 0;
+}
+
+/* Images by ID for the merges: open addressing on the ID's leading hex digits
+ * (IDs are digests, so those are uniformly spread). */
+typedef struct IdIndex {
+        Image **slots;
+        size_t mask;
+} IdIndex;
+
+static uint64_t id_key(const char *id) {
+        uint64_t k = 0;
+        for (size_t i = 0; i < 16 && id[i]; i++)
+                k = k << 4 | (uint64_t)((id[i] & 0xf) + (id[i] >> 6) * 9);
+        return k;
+}
+
+static int id_index_build(IdIndex *x, Image *v, size_t n) {
+        size_t size = 16;
+        while (size < 2 * n)
+                size *= 2;
+        if (!(x->slots = calloc(size, sizeof *x->slots)))
+                return -ENOMEM;
+        x->mask = size - 1;
+        for (size_t i = 0; i < n; i++) {
+                size_t k = id_key(v[i].id) & x->mask;
+                while (x->slots[k])
+                        k = (k + 1) & x->mask;
+                x->slots[k] = &v[i];
+        }
+        return 0;
+}
+
+static Image *id_index_find(const IdIndex *x, const char *id) {
+        for (size_t k = id_key(id) & x->mask; x->slots[k]; k = (k + 1) & x->mask)
+                if (streq(x->slots[k]->id, id))
+                        return x->slots[k];
+        return NULL;
+}
+
+static int list_rows(Engine *e, Image **v, size_t *ret_n, CpodError *err) {
+        sqlite3_stmt *st = NULL;
+        size_t n = 0, cap = 0;
+        int rc, r = db_prepare(e->db,
+                               "SELECT id, manifest_digest, created, size FROM images"
+                               " ORDER BY created DESC, added DESC, id",
+                               &st, err);
         if (r < 0)
                 return r;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                if (VL_GROW(v, cap, n + 1) < 0) {
+                const char *id = (const char *)sqlite3_column_text(st, 0);
+                const char *md = (const char *)sqlite3_column_text(st, 1);
+                if (!id || sqlite3_column_bytes(st, 0) != 64 || !md ||
+                    sqlite3_column_bytes(st, 1) >= DIGEST_MAX) {
+                        r = row_error(-EUCLEAN, err);
+                        break;
+                }
+                if (VL_GROW(*v, cap, n + 1) < 0) {
                         r = cpod_error(err, ENOMEM, "out of memory");
                         break;
                 }
-                r = image_from_stmt(st, &v[n]);
-                if (r < 0) {
-                        row_error(r, err);
-                        break;
-                }
-                n++;
+                Image *img = &(*v)[n++];
+                *img = (Image){.created = sqlite3_column_int64(st, 2),
+                               .size = (uint64_t)sqlite3_column_int64(st, 3)};
+                memcpy(img->id, id, 65);
+                memcpy(img->manifest_digest, md, (size_t)sqlite3_column_bytes(st, 1) + 1);
         }
         if (r >= 0 && rc != SQLITE_DONE)
                 r = cpod_error(err, -db_errno(rc), "list images: %s", sqlite3_errmsg(e->db));
         sqlite3_finalize(st);
+        *ret_n = n;
+        return r;
+}
+
+typedef enum ListColumn {
+        LIST_NAMES,
+        LIST_DIGESTS,
+        LIST_LAYERS,
+} ListColumn;
+
+/* Rows (image_id, text[, idx]) of sql added to the images they belong to;
+ * rows of images not listed are skipped. Layers go to their index. */
+static int list_merge(Engine *e, const IdIndex *x, const char *sql, ListColumn col, CpodError *err) {
+        sqlite3_stmt *st = NULL;
+        Image *img = NULL;
+        int rc, r = db_prepare(e->db, sql, &st, err);
+        if (r < 0)
+                return r;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                const char *id = (const char *)sqlite3_column_text(st, 0);
+                const char *s = (const char *)sqlite3_column_text(st, 1);
+                if (!id || !s)
+                        continue;
+                if (!img || !streq(img->id, id))
+                        img = id_index_find(x, id);
+                if (!img)
+                        continue;
+                size_t len = (size_t)sqlite3_column_bytes(st, 1);
+                if (col == LIST_NAMES)
+                        r = strv_append(&img->names, &img->n_names, s, len);
+                else if (col == LIST_DIGESTS)
+                        r = strv_append(&img->digests, &img->n_digests, s, len);
+                else
+                        r = layer_place(img, sqlite3_column_int64(st, 2), s, len);
+                if (r < 0) {
+                        row_error(r, err);
+                        break;
+                }
+        }
+        if (r >= 0 && rc != SQLITE_DONE)
+                r = cpod_error(err, -db_errno(rc), "list images: %s", sqlite3_errmsg(e->db));
+        sqlite3_finalize(st);
+        return r;
+}
+
+static int list_all(Engine *e, Image **v, size_t *n, CpodError *err) {
+        IdIndex x = {};
+        int r = list_rows(e, v, n, err);
+        if (r < 0 || *n == 0)
+                return r;
+        if (id_index_build(&x, *v, *n) < 0)
+                return cpod_error(err, ENOMEM, "out of memory");
+        r = list_merge(e, &x, "SELECT image_id, name FROM image_names", LIST_NAMES, err);
+        if (r >= 0)
+                r = list_merge(e, &x, "SELECT image_id, name || '@' || digest FROM image_digests",
+                               LIST_DIGESTS, err);
+        if (r >= 0)
+                r = list_merge(e, &x, "SELECT image_id, layer_id, idx FROM image_layers", LIST_LAYERS, err);
+        free(x.slots);
+        /* Every index from 0 up must have come. */
+        for (size_t i = 0; r >= 0 && i < *n; i++)
+                for (size_t k = 0; k < (*v)[i].n_layers; k++)
+                        if (!(*v)[i].layers[k]) {
+                                r = row_error(-EUCLEAN, err);
+                                break;
+                        }
+        return r;
+}
+
+int image_list(Engine *e, Image **ret, size_t *ret_n, CpodError *err) {
+        Image *v = NULL;
+        size_t n = 0;
+        /* One snapshot: the rows merged must be those of one moment. */
+        int r = db_begin_read(e->db, err);
+        if (r < 0)
+                return r;
+        r = list_all(e, &v, &n, err);
+        db_rollback(e->db);
         if (r < 0) {
                 image_array_free(v, n);
                 return r;
         }
+        for (size_t i = 0; i < n; i++) {
+                if (v[i].n_names > 1)
+                        qsort(v[i].names, v[i].n_names, sizeof(char *), cmp_str);
+                if (v[i].n_digests > 1)
+                        qsort(v[i].digests, v[i].n_digests, sizeof(char *), cmp_str);
+        }
         *ret = v;
         *ret_n = n;
         return 0;
+}
+
+int image_layer_sizes(Engine *e, const Image *img, uint64_t *ret_sizes, CpodError *err) {
+        sqlite3_stmt *st = NULL;
+        int r = db_prepare(e->db, "SELECT size FROM layers WHERE id = ?1", &st, err);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; r >= 0 && i < img->n_layers; i++) {
+                sqlite3_reset(st);
+                sqlite3_bind_text(st, 1, img->layers[i], -1, SQLITE_STATIC);
+                int rc = sqlite3_step(st);
+                if (rc == SQLITE_ROW)
+                        ret_sizes[i] = (uint64_t)sqlite3_column_int64(st, 0);
+                else if (rc == SQLITE_DONE)
+                        r = cpod_error(err, ENOENT, "image %s: layer %s is not known", img->id,
+                                       img->layers[i]);
+                else
+                        r = cpod_error(err, -db_errno(rc), "look up layer %s: %s", img->layers[i],
+                                       sqlite3_errmsg(e->db));
+        }
+        sqlite3_finalize(st);
+        return r < 0 ? r : 0;
 }
 
 static int image_load_row(Engine *e, const char *id, Image *ret, CpodError *err) {
@@ -681,27 +878,22 @@ static int image_delete_rows(Engine *e, const char *id, Garbage *g, CpodError *e
         return r < 0 ? r : 0;
 }
 
-/* Remove what no image uses any more. Failures leave files store_check
- * finds; the removal itself has happened, so they are not reported. */
+/* Remove what no image uses any more, under the exclusive garbage-collection
+ * lock: a writer that still wants one of these files either recorded its
+ * image already (its rows are seen here) or has not looked yet. Failures
+ * leave files store_check finds; the removal itself has happened, so they
+ * are not reported. */
 static void garbage_collect(Engine *e, Garbage *g) {
-        for (size_t i = 0; i < g->n_layers; i++) {
-                int used = db_get_text(e->db,
-                                       "SELECT 1 FROM image_layers WHERE layer_id = ?1"
-                                       " UNION ALL SELECT 1 FROM layers WHERE parent = ?1 LIMIT 1",
-                                       DB_PARAMS(g->layers[i]), NULL, NULL);
-                if (used == 0)
-                        (void)layer_remove(e, g->layers[i], NULL);
-        }
-        if (g->n_blobs == 0 || db_begin_write(e->db, NULL) < 0)
+        if ((g->n_layers == 0 && g->n_blobs == 0) || engine_gc_exclusive(e, NULL) < 0)
                 return;
-        /* Under the write lock: a writer that still wants one of these blobs
-         * either committed its rows already (seen here) or will find it gone. */
+        /* Top first: a layer that is still a parent stays (layer_remove re-checks its users). */
+        for (size_t i = 0; i < g->n_layers; i++)
+                (void)layer_remove(e, g->layers[i], NULL);
         for (size_t i = 0; i < g->n_blobs; i++)
                 if (db_get_text(e->db, "SELECT 1 FROM image_blobs WHERE digest = ?1 LIMIT 1",
                                 DB_PARAMS(g->blobs[i]), NULL, NULL) == 0)
                         (void)blob_remove(e, g->blobs[i]);
-        if (db_commit(e->db, NULL) < 0)
-                db_rollback(e->db);
+        engine_gc_exclusive_end(e);
 }
 
 static int count_names(Engine *e, const char *id, CpodError *err) {
@@ -832,6 +1024,7 @@ typedef struct CommitPlan {
         Manifest manifest;
         ImageConfig config;
         char (*chain)[65]; /* chain ids, bottom first */
+        bool *stored;      /* layers this commit extracted (removed again on failure) */
         char **names;      /* normalized tags */
         size_t n_names;
         char **repo_digests; /* repositories named with a digest */
@@ -842,6 +1035,7 @@ static void commit_plan_done(CommitPlan *p) {
         manifest_done(&p->manifest);
         image_config_done(&p->config);
         free(p->chain);
+        free(p->stored);
         strv_free(p->names, p->n_names);
         strv_free(p->repo_digests, p->n_repo_digests);
 }
@@ -911,7 +1105,8 @@ static int commit_plan_load(Engine *e, CommitPlan *p, const char *manifest_diges
         if (p->manifest.n_layers > MANIFEST_MAX_LAYERS)
                 return cpod_error(err, E2BIG, "image %s has more than %u layers", p->id,
                                   MANIFEST_MAX_LAYERS);
-        if (p->manifest.n_layers && !(p->chain = calloc(p->manifest.n_layers, sizeof *p->chain)))
+        if (p->manifest.n_layers && (!(p->chain = calloc(p->manifest.n_layers, sizeof *p->chain)) ||
+                                     !(p->stored = calloc(p->manifest.n_layers, sizeof *p->stored))))
                 return cpod_error(err, ENOMEM, "out of memory");
         for (size_t i = 0; i < p->manifest.n_layers; i++) {
                 if (!digest_valid(p->config.diff_ids[i]))
@@ -936,6 +1131,7 @@ static int commit_layers(Engine *e, CommitPlan *p, CpodError *err) {
                 _cleanup_close_ int fd = blob_open(e, d->digest, err);
                 if (fd < 0)
                         return cpod_error_wrap(err, "layer %zu of image %s", i + 1, p->id);
+                p->stored[i] = true;
                 k = layer_store(e, fd, i ? p->chain[i - 1] : NULL, d->digest, p->config.diff_ids[i], &info,
                                 err);
                 if (k < 0)
@@ -947,9 +1143,15 @@ static int commit_layers(Engine *e, CommitPlan *p, CpodError *err) {
         return 0;
 }
 
+/* The blob at index i of the image's blob list: manifest, config, layers. */
+static const char *commit_blob(const CommitPlan *p, size_t i) {
+        return i == 0 ? p->manifest_digest : i == 1 ? p->config_digest : p->manifest.layers[i - 2].digest;
+}
+
 /* Inside the write transaction: every layer row and blob the image names
- * must exist. -EAGAIN when a layer went away since commit_layers (another
- * process removed it). */
+ * must exist, except compressed layer blobs: a layer extracted before (found
+ * by chain id, so by its diff_id) needs no blob. -EAGAIN when a layer went
+ * away since commit_layers (another process removed it). */
 static int commit_check(Engine *e, CommitPlan *p, int64_t *ret_size, CpodError *err) {
         sqlite3_stmt *st = NULL;
         int64_t size = 0;
@@ -971,14 +1173,10 @@ static int commit_check(Engine *e, CommitPlan *p, int64_t *ret_size, CpodError *
         sqlite3_finalize(st);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i <= p->manifest.n_layers + 1; i++) {
-                const char *d = i == 0   ? p->manifest_digest
-                                : i == 1 ? p->config_digest
-                                         : p->manifest.layers[i - 2].digest;
-                if (!blob_exists(e, d))
+        for (size_t i = 0; i < 2; i++)
+                if (!blob_exists(e, commit_blob(p, i)))
                         return cpod_error(err, ENOENT, "image %s: blob %s is missing from the store", p->id,
-                                          d);
-        }
+                                          commit_blob(p, i));
         *ret_size = size;
         return 0;
 }
@@ -1033,11 +1231,12 @@ static int commit_rows(Engine *e, CommitPlan *p, CpodError *err) {
         if (r >= 0)
                 r = commit_insert_image(e, p, size, err);
         for (size_t i = 0; r >= 0 && i < p->manifest.n_layers + 2; i++) {
-                const char *d = i == 0   ? p->manifest_digest
-                                : i == 1 ? p->config_digest
-                                         : p->manifest.layers[i - 2].digest;
-                r = db_run(e->db, "INSERT OR IGNORE INTO image_blobs(image_id, digest) VALUES(?1, ?2)",
-                           DB_PARAMS(p->id, d), err);
+                const char *d = commit_blob(p, i);
+                /* Only blobs the store has: a missing layer blob was checked above. */
+                if (i < 2 || blob_exists(e, d))
+                        r = db_run(e->db,
+                                   "INSERT OR IGNORE INTO image_blobs(image_id, digest) VALUES(?1, ?2)",
+                                   DB_PARAMS(p->id, d), err);
         }
         for (size_t i = 0; r >= 0 && i < p->n_names; i++)
                 r = name_assign(e, p->id, p->names[i], p->manifest_digest, err);
@@ -1050,10 +1249,27 @@ static int commit_rows(Engine *e, CommitPlan *p, CpodError *err) {
         return db_commit(e->db, err);
 }
 
+/* After a failure: the layers this commit extracted go again unless an image
+ * (or a child layer) uses them by now. Top first, so children go before their parents. */
+static void commit_discard_layers(Engine *e, CommitPlan *p) {
+        size_t n = 0;
+        for (size_t i = 0; p->stored && i < p->manifest.n_layers; i++)
+                n += p->stored[i];
+        if (n == 0 || engine_gc_exclusive(e, NULL) < 0)
+                return;
+        for (size_t i = p->manifest.n_layers; i > 0; i--)
+                if (p->stored[i - 1])
+                        (void)layer_remove(e, p->chain[i - 1], NULL);
+        engine_gc_exclusive_end(e);
+}
+
 int image_commit_manifest(Engine *e, const char *manifest_digest, const char *const *names, size_t n_names,
                           char ret_id[65], CpodError *err) {
         CommitPlan p = {};
-        int r = commit_plan_load(e, &p, manifest_digest, err);
+        int r = engine_gc_hold(e, err);
+        if (r < 0)
+                return r;
+        r = commit_plan_load(e, &p, manifest_digest, err);
         if (r >= 0)
                 r = commit_plan_names(&p, names, n_names, err);
         for (unsigned attempt = 1; r >= 0; attempt++) {
@@ -1067,8 +1283,12 @@ int image_commit_manifest(Engine *e, const char *manifest_digest, const char *co
         if (r == -EAGAIN)
                 r = cpod_error(err, EAGAIN, "image %s: its layers keep being removed by another process",
                                p.id);
-        if (r >= 0 && ret_id)
+        if (r < 0)
+                commit_discard_layers(e, &p);
+        else if (ret_id)
                 memcpy(ret_id, p.id, 65);
+        /* Recorded (or failed): nothing of ours is unnamed any more. */
+        engine_gc_release(e);
         commit_plan_done(&p);
         return r < 0 ? r : 0;
 }

@@ -35,6 +35,9 @@ void image_array_free(Image *imgs, size_t n);
 
 /* All images, newest first. */
 int image_list(Engine *e, Image **ret, size_t *ret_n, CpodError *err);
+/* The uncompressed size of each of the image's layers (ret_sizes holds
+ * img->n_layers entries, bottom first); -ENOENT when a layer is gone. */
+int image_layer_sizes(Engine *e, const Image *img, uint64_t *ret_sizes, CpodError *err);
 /* Resolve a reference to one image; -ENOENT "image not known", -EINVAL for
  * a malformed reference, -ENOTUNIQ for an ambiguous ID prefix. */
 int image_get(Engine *e, const char *ref, Image *ret, CpodError *err);

@@ -358,7 +358,10 @@ int image_import(Engine *e, const char *tarball, const char *name, const char *m
                 streq(tarball, "-") ? dup(STDIN_FILENO) : open(tarball, O_RDONLY | O_CLOEXEC);
         if (in < 0)
                 return cpod_error_errno(err, errno, "open `%s`", tarball);
-        r = import_config_check(changes, n_changes, err);
+        /* Held before the first existence check, until the image is recorded. */
+        r = engine_gc_hold(e, err);
+        if (r >= 0)
+                r = import_config_check(changes, n_changes, err);
         if (r >= 0)
                 r = import_layer_blob(e, in, ldigest, &lsize, &info, &had_l, err);
         if (r >= 0)
@@ -385,14 +388,19 @@ int image_import(Engine *e, const char *tarball, const char *name, const char *m
         }
         if (r < 0) {
                 /* a failed import leaves the store as it was */
+                char *mine[3];
+                size_t n = 0;
                 if (!had_m)
-                        (void)blob_remove(e, mdigest);
+                        mine[n++] = mdigest;
                 if (!had_c)
-                        (void)blob_remove(e, cdigest);
+                        mine[n++] = cdigest;
                 if (!had_l)
-                        (void)blob_remove(e, ldigest);
+                        mine[n++] = ldigest;
+                blob_remove_unused(e, mine, n);
+                engine_gc_release(e);
                 return cpod_error_wrap(err, "import `%s`", tarball);
         }
+        engine_gc_release(e);
         return 0;
 }
 

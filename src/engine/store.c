@@ -247,6 +247,12 @@ int store_check(Engine *e, bool repair, StoreReport *ret, CpodError *err) {
         int r = engine_lock_exclusive(e, err);
         if (r < 0)
                 return r;
+        /* No other engine is open; the collectors' lock is taken for the rule's sake (and is free). */
+        r = engine_gc_exclusive(e, err);
+        if (r < 0) {
+                engine_unlock_exclusive(e);
+                return r;
+        }
         r = check_images(e, repair, &rep, err);
         if (r >= 0)
                 r = check_layer_rows(e, repair, &rep, err);
@@ -256,6 +262,7 @@ int store_check(Engine *e, bool repair, StoreReport *ret, CpodError *err) {
                 r = check_dir(e, "blobs/sha256", repair, &rep, err);
         if (r >= 0)
                 r = check_dir(e, "tmp", repair, &rep, err);
+        engine_gc_exclusive_end(e);
         engine_unlock_exclusive(e);
         if (r < 0) {
                 store_report_done(&rep);
@@ -282,7 +289,8 @@ int store_reset(Engine *e, CpodError *err) {
         }
         struct dirent *de;
         while ((de = readdir(d))) {
-                if (streq(de->d_name, ".") || streq(de->d_name, "..") || streq(de->d_name, "lock"))
+                if (streq(de->d_name, ".") || streq(de->d_name, "..") || streq(de->d_name, "lock") ||
+                    streq(de->d_name, "gc.lock"))
                         continue;
                 int k = rm_rf_at(dirfd(d), de->d_name, 0);
                 if (k < 0 && r >= 0)

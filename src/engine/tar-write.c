@@ -17,6 +17,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "dl.h"
 #include "layer.h"
 #include "util.h"
 
@@ -275,6 +276,9 @@ int tar_write_dir(int dir_fd, int out_fd, bool whiteouts, CpodError *err) {
         char path[TW_MAX_PATH + 1] = "";
         int r;
 
+        r = dl_archive_load(err);
+        if (r < 0)
+                return r;
         w.buf = malloc(TW_BUF_SIZE);
         w.a = archive_write_new();
         if (!w.buf || !w.a) {

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -470,6 +471,9 @@ TEST(with_layers) {
         is_str(img.n_layers == 2 ? img.layers[0] : NULL, chain[0], "bottom layer first");
         is_str(img.n_layers == 2 ? img.layers[1] : NULL, chain[1], "then the top");
         is_int(img.size, sizes[0] + sizes[1], "size is the sum of the layers");
+        uint64_t ls[2] = {};
+        is_int(image_layer_sizes(engine, &img, ls, &err), 0, "image_layer_sizes");
+        ok(ls[0] == sizes[0] && ls[1] == sizes[1], "one size per layer, bottom first");
         image_done(&img);
         ok(layer_dir_has(chain[0], "base.txt"), "base layer extracted");
         ok(layer_dir_has(chain[1], "a.txt"), "top layer extracted");
@@ -493,6 +497,69 @@ TEST(with_layers) {
         ok(!blob_exists(engine, digests[0]), "all layer blobs gone");
         is_int(store_usage(engine, &u, &err), 0, "store_usage");
         is_int(u.layers, 0, "no layer rows");
+}
+
+/* Can a collector take the store now (nobody holds gc.lock)? */
+static bool gc_lock_free(void) {
+        char p[300];
+        snprintf(p, sizeof p, "%s/root/gc.lock", tmpdir);
+        int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        bool free_now = fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0;
+        if (fd >= 0)
+                close(fd);
+        return free_now;
+}
+
+TEST(failed_commit_cleans_up) {
+        CpodError err = {};
+        static char tar[4096];
+        char digests[2][DIGEST_MAX], chain[65], id[65], md[DIGEST_MAX];
+        const char *bad = "this is no tar archive, and it is long enough to be read as one header.....";
+        uint64_t sizes[2];
+        sizes[0] = make_tar("fresh.txt", "a layer no image has", tar, sizeof tar);
+        sizes[1] = strlen(bad);
+        is_int(blob_put(engine, tar, sizes[0], digests[0], &err), 0, "good layer blob");
+        is_int(blob_put(engine, bad, sizes[1], digests[1], &err), 0, "bad layer blob");
+        layer_chain_id(NULL, digests[0], chain);
+
+        const char *names[] = {"localhost/rejected:latest"};
+        ok(make_image_layers(engine, 80, 1700000100, digests, sizes, 2, names, 1, id, md) < 0,
+           "the second layer is rejected");
+        ok(!layer_dir_exists(chain), "the first layer's directory went again");
+        is_int(db_get_text(engine->db, "SELECT 1 FROM layers WHERE id = ?1", DB_PARAMS(chain), NULL, &err),
+               0, "and its row");
+        ok(gc_lock_free(), "the garbage-collection lock is released after a failed commit");
+        /* The caller's blobs (manifest, config, layers) are the caller's to remove; no layer is left. */
+        StoreReport rep = {};
+        is_int(store_check(engine, false, &rep, &err), 0, "check");
+        bool layer_left = false;
+        for (size_t i = 0; i < rep.n_problems; i++)
+                layer_left |= strstr(rep.problems[i], "layer") != NULL;
+        ok(!layer_left, "no layer row or directory left over");
+        store_report_done(&rep);
+        is_int(store_check(engine, true, &rep, &err), 0, "repair the blobs");
+        store_report_done(&rep);
+
+        /* A layer already extracted needs no compressed blob. */
+        const char *na[] = {"localhost/blobless:a"}, *nb[] = {"localhost/blobless:b"};
+        char a[65], b[65];
+        is_int(blob_put(engine, tar, sizes[0], digests[0], &err), 0, "layer blob again");
+        is_int(make_image_layers(engine, 81, 1700000101, digests, sizes, 1, na, 1, a, md), 0, "image a");
+        ok(gc_lock_free(), "the garbage-collection lock is released after a commit");
+        blob_remove(engine, digests[0]);
+        is_int(make_image_layers(engine, 82, 1700000102, digests, sizes, 1, nb, 1, b, md), 0,
+               "image b commits on the extracted layer without its blob");
+        is_int(db_get_text(engine->db, "SELECT 1 FROM image_blobs WHERE image_id = ?1 AND digest = ?2",
+                           DB_PARAMS(b, digests[0]), NULL, &err),
+               0, "and does not claim the missing blob");
+        char *removed = NULL;
+        is_int(image_remove(engine, "blobless:a", false, &removed, &err), 0, "remove a");
+        free(removed);
+        removed = NULL;
+        is_int(image_remove(engine, "blobless:b", false, &removed, &err), 0, "remove b");
+        free(removed);
+        ok(!layer_dir_exists(chain), "the layer went with the last image");
+        ok(gc_lock_free(), "the garbage-collection lock is released after a removal");
 }
 
 static void touch(const char *rel) {

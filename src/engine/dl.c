@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Lazy loading of libarchive and libcrypto (see dl.h). Each library is
+ * opened once, RTLD_LOCAL so its symbols do not leak into the global scope,
+ * and every function the engine uses is resolved into a table at that
+ * moment: a library missing one of them fails to load as a whole, rather
+ * than at some later call.
+ */
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "dl.h"
+
+/* X(return type, name, (parameters), (arguments), value when unavailable) */
+#define ARCHIVE_FUNCS(X)                                                                                    \
+        X(struct archive *, archive_read_new, (void), (), NULL)                                             \
+        X(int, archive_read_free, (struct archive * a), (a), ARCHIVE_FATAL)                                 \
+        X(int, archive_read_support_filter_none, (struct archive * a), (a), ARCHIVE_FATAL)                  \
+        X(int, archive_read_support_format_empty, (struct archive * a), (a), ARCHIVE_FATAL)                 \
+        X(int, archive_read_support_format_gnutar, (struct archive * a), (a), ARCHIVE_FATAL)                \
+        X(int, archive_read_support_format_tar, (struct archive * a), (a), ARCHIVE_FATAL)                   \
+        X(int, archive_read_open,                                                                           \
+          (struct archive * a, void *data, archive_open_callback *o, archive_read_callback *r,              \
+           archive_close_callback *c),                                                                      \
+          (a, data, o, r, c), ARCHIVE_FATAL)                                                                \
+        X(int, archive_read_next_header, (struct archive * a, struct archive_entry * *e), (a, e),           \
+          ARCHIVE_FATAL)                                                                                    \
+        X(int, archive_read_data_block,                                                                     \
+          (struct archive * a, const void **buf, size_t *size, la_int64_t *off), (a, buf, size, off),       \
+          ARCHIVE_FATAL)                                                                                    \
+        X(struct archive *, archive_write_new, (void), (), NULL)                                            \
+        X(int, archive_write_free, (struct archive * a), (a), ARCHIVE_FATAL)                                \
+        X(int, archive_write_close, (struct archive * a), (a), ARCHIVE_FATAL)                               \
+        X(int, archive_write_set_format_pax_restricted, (struct archive * a), (a), ARCHIVE_FATAL)           \
+        X(int, archive_write_set_bytes_in_last_block, (struct archive * a, int n), (a, n), ARCHIVE_FATAL)   \
+        X(int, archive_write_open,                                                                          \
+          (struct archive * a, void *data, archive_open_callback *o, archive_write_callback *w,             \
+           archive_close_callback *c),                                                                      \
+          (a, data, o, w, c), ARCHIVE_FATAL)                                                                \
+        X(int, archive_write_header, (struct archive * a, struct archive_entry * e), (a, e), ARCHIVE_FATAL) \
+        X(la_ssize_t, archive_write_data, (struct archive * a, const void *p, size_t n), (a, p, n), -1)     \
+        X(const char *, archive_error_string, (struct archive * a), (a), dl_archive_error)                  \
+        X(struct archive_entry *, archive_entry_new, (void), (), NULL)                                      \
+        X(struct archive_entry *, archive_entry_clear, (struct archive_entry * e), (e), NULL)               \
+        X(__LA_MODE_T, archive_entry_filetype, (struct archive_entry * e), (e), 0)                          \
+        X(__LA_MODE_T, archive_entry_mode, (struct archive_entry * e), (e), 0)                              \
+        X(la_int64_t, archive_entry_uid, (struct archive_entry * e), (e), -1)                               \
+        X(la_int64_t, archive_entry_gid, (struct archive_entry * e), (e), -1)                               \
+        X(la_int64_t, archive_entry_size, (struct archive_entry * e), (e), 0)                               \
+        X(time_t, archive_entry_mtime, (struct archive_entry * e), (e), 0)                                  \
+        X(long, archive_entry_mtime_nsec, (struct archive_entry * e), (e), 0)                               \
+        X(dev_t, archive_entry_rdevmajor, (struct archive_entry * e), (e), 0)                               \
+        X(dev_t, archive_entry_rdevminor, (struct archive_entry * e), (e), 0)                               \
+        X(const char *, archive_entry_pathname, (struct archive_entry * e), (e), NULL)                      \
+        X(const char *, archive_entry_hardlink, (struct archive_entry * e), (e), NULL)                      \
+        X(const char *, archive_entry_symlink, (struct archive_entry * e), (e), NULL)                       \
+        X(int, archive_entry_xattr_reset, (struct archive_entry * e), (e), 0)                               \
+        X(int, archive_entry_xattr_next,                                                                    \
+          (struct archive_entry * e, const char **name, const void **value, size_t *size),                  \
+          (e, name, value, size), ARCHIVE_WARN)
+
+/* The same for functions without a result: nothing happens when unavailable. */
+#define ARCHIVE_VOID_FUNCS(X)                                                                  \
+        X(archive_entry_free, (struct archive_entry * e), (e))                                 \
+        X(archive_entry_copy_stat, (struct archive_entry * e, const struct stat *st), (e, st)) \
+        X(archive_entry_set_pathname, (struct archive_entry * e, const char *s), (e, s))       \
+        X(archive_entry_set_hardlink, (struct archive_entry * e, const char *s), (e, s))       \
+        X(archive_entry_set_symlink, (struct archive_entry * e, const char *s), (e, s))        \
+        X(archive_entry_set_filetype, (struct archive_entry * e, unsigned int t), (e, t))      \
+        X(archive_entry_set_perm, (struct archive_entry * e, __LA_MODE_T m), (e, m))           \
+        X(archive_entry_set_size, (struct archive_entry * e, la_int64_t n), (e, n))            \
+        X(archive_entry_set_uid, (struct archive_entry * e, la_int64_t n), (e, n))             \
+        X(archive_entry_set_gid, (struct archive_entry * e, la_int64_t n), (e, n))             \
+        X(archive_entry_set_rdev, (struct archive_entry * e, dev_t d), (e, d))                 \
+        X(archive_entry_set_mtime, (struct archive_entry * e, time_t t, long ns), (e, t, ns))  \
+        X(archive_entry_xattr_add_entry,                                                       \
+          (struct archive_entry * e, const char *n, const void *v, size_t s), (e, n, v, s))
+
+#define CRYPTO_FUNCS(X)                                                                                    \
+        X(EVP_MD_CTX *, EVP_MD_CTX_new, (void), (), NULL)                                                  \
+        X(const EVP_MD *, EVP_sha256, (void), (), NULL)                                                    \
+        X(int, EVP_DigestInit_ex, (EVP_MD_CTX * c, const EVP_MD *t, ENGINE *impl), (c, t, impl), 0)        \
+        X(int, EVP_DigestUpdate, (EVP_MD_CTX * c, const void *d, size_t n), (c, d, n), 0)                  \
+        X(int, EVP_DigestFinal_ex, (EVP_MD_CTX * c, unsigned char *md, unsigned int *n), (c, md, n), 0)    \
+        X(int, EVP_Digest,                                                                                 \
+          (const void *d, size_t n, unsigned char *md, unsigned int *size, const EVP_MD *t, ENGINE *impl), \
+          (d, n, md, size, t, impl), 0)
+
+#define CRYPTO_VOID_FUNCS(X) X(EVP_MD_CTX_free, (EVP_MD_CTX * c), (c))
+
+#define ZLIB_FUNCS(X)                                                                 \
+        X(int, inflateInit2_, (z_streamp z, int bits, const char *version, int size), \
+          (z, bits, version, size), Z_VERSION_ERROR)                                  \
+        X(int, inflate, (z_streamp z, int flush), (z, flush), Z_STREAM_ERROR)         \
+        X(int, inflateReset, (z_streamp z), (z), Z_STREAM_ERROR)                      \
+        X(int, inflateEnd, (z_streamp z), (z), Z_STREAM_ERROR)
+#define ZLIB_VOID_FUNCS(X)
+
+#define ZSTD_FUNCS(X)                                                                                     \
+        X(ZSTD_DStream *, ZSTD_createDStream, (void), (), NULL)                                           \
+        X(size_t, ZSTD_freeDStream, (ZSTD_DStream * z), (z), 0)                                           \
+        X(size_t, ZSTD_DCtx_setParameter, (ZSTD_DCtx * z, ZSTD_dParameter p, int v), (z, p, v), SIZE_MAX) \
+        X(size_t, ZSTD_decompressStream, (ZSTD_DStream * z, ZSTD_outBuffer * o, ZSTD_inBuffer * i),       \
+          (z, o, i), SIZE_MAX)                                                                            \
+        X(unsigned, ZSTD_isError, (size_t code), (code), 1)                                               \
+        X(const char *, ZSTD_getErrorName, (size_t code), (code), dl_zstd_error)
+#define ZSTD_VOID_FUNCS(X)
+
+#define TABLE_ENTRY(ret, name, params, args, fail) ret(*name) params;
+#define TABLE_VOID_ENTRY(name, params, args)       void(*name) params;
+#define SYMBOL_NAME(ret, name, params, args, fail) #name,
+#define SYMBOL_VOID_NAME(name, params, args)       #name,
+
+#define DL_MAX_SYMBOLS 64
+
+typedef struct DlLibrary {
+        const char *soname;
+        const char *const *symbols;
+        size_t n_symbols;
+        void **table; /* n_symbols function pointers, in symbols' order */
+        pthread_once_t once;
+        bool loaded;
+        char error[512];
+} DlLibrary;
+
+/* A library's table (a struct of function pointers, in effect an array of them, in the order of its symbol
+ * list), the list, and its DlLibrary. */
+#define DL_LIBRARY(lib, soname_, FUNCS, VOID_FUNCS)                                                      \
+        typedef struct lib##_table_t {                                                                   \
+                FUNCS(TABLE_ENTRY)                                                                       \
+                VOID_FUNCS(TABLE_VOID_ENTRY)                                                             \
+        } lib##_table_t;                                                                                 \
+        static lib##_table_t lib##_table;                                                                \
+        static const char *const lib##_symbols[] = {FUNCS(SYMBOL_NAME) VOID_FUNCS(SYMBOL_VOID_NAME)};    \
+        _Static_assert(sizeof(lib##_table_t) ==                                                          \
+                               sizeof lib##_symbols / sizeof(char *) * sizeof(void (*)(void)),           \
+                       #lib ": the table and its symbol list disagree");                                 \
+        _Static_assert(sizeof lib##_symbols / sizeof(char *) <= DL_MAX_SYMBOLS, "raise DL_MAX_SYMBOLS"); \
+        static DlLibrary lib = {                                                                         \
+                .soname = soname_,                                                                       \
+                .symbols = lib##_symbols,                                                                \
+                .n_symbols = sizeof lib##_symbols / sizeof(char *),                                      \
+                .table = (void **)&lib##_table,                                                          \
+                .once = PTHREAD_ONCE_INIT,                                                               \
+        };
+
+DL_LIBRARY(dl_archive, DL_ARCHIVE_SONAME, ARCHIVE_FUNCS, ARCHIVE_VOID_FUNCS)
+DL_LIBRARY(dl_crypto, DL_CRYPTO_SONAME, CRYPTO_FUNCS, CRYPTO_VOID_FUNCS)
+DL_LIBRARY(dl_zlib, DL_ZLIB_SONAME, ZLIB_FUNCS, ZLIB_VOID_FUNCS)
+DL_LIBRARY(dl_zstd, DL_ZSTD_SONAME, ZSTD_FUNCS, ZSTD_VOID_FUNCS)
+
+static void dl_open(DlLibrary *l) {
+        void *h = dlopen(l->soname, RTLD_NOW | RTLD_LOCAL);
+        if (!h) {
+                const char *e = dlerror();
+                snprintf(l->error, sizeof l->error, "cannot load %s: %s", l->soname,
+                         e ? e : "unknown error");
+                return;
+        }
+        void *table[DL_MAX_SYMBOLS];
+        for (size_t i = 0; i < l->n_symbols; i++) {
+                (void)dlerror();
+                table[i] = dlsym(h, l->symbols[i]);
+                if (!table[i]) {
+                        const char *e = dlerror();
+                        snprintf(l->error, sizeof l->error, "cannot load %s: %s", l->soname,
+                                 e ? e : l->symbols[i]);
+                        dlclose(h);
+                        return;
+                }
+        }
+        /* Published only complete: a wrapper sees all of the table or none. */
+        memcpy(l->table, table, l->n_symbols * sizeof(void *));
+        l->loaded = true;
+}
+
+static bool dl_ready(DlLibrary *l, void (*open)(void)) {
+        (void)pthread_once(&l->once, open);
+        return l->loaded;
+}
+
+/* Per library: its pthread_once routine, and the public loader. */
+#define DL_LOADER(lib)                                            \
+        static void lib##_open(void) {                            \
+                dl_open(&lib);                                    \
+        }                                                         \
+        int lib##_load(CpodError *err) {                          \
+                if (dl_ready(&lib, lib##_open))                   \
+                        return 0;                                 \
+                return cpod_error(err, ELIBACC, "%s", lib.error); \
+        }
+
+DL_LOADER(dl_archive)
+DL_LOADER(dl_crypto)
+DL_LOADER(dl_zlib)
+DL_LOADER(dl_zstd)
+
+/* archive_error_string's answer when there is no library to ask. */
+#define dl_archive_error (dl_archive.error[0] ? dl_archive.error : "libarchive is not loaded")
+#define dl_zstd_error    (dl_zstd.error[0] ? dl_zstd.error : "libzstd is not loaded")
+
+#define WRAP(lib, table, ret, name, params, args, fail) \
+        ret name params {                               \
+                if (!dl_ready(&lib, lib##_open))        \
+                        return fail;                    \
+                return table.name args;                 \
+        }
+#define WRAP_VOID(lib, table, name, params, args) \
+        void name params {                        \
+                if (dl_ready(&lib, lib##_open))   \
+                        table.name args;          \
+        }
+
+#define WRAP_ARCHIVE(ret, name, params, args, fail) \
+        WRAP(dl_archive, dl_archive_table, ret, name, params, args, fail)
+#define WRAP_ARCHIVE_VOID(name, params, args) WRAP_VOID(dl_archive, dl_archive_table, name, params, args)
+#define WRAP_CRYPTO(ret, name, params, args, fail) \
+        WRAP(dl_crypto, dl_crypto_table, ret, name, params, args, fail)
+#define WRAP_CRYPTO_VOID(name, params, args)     WRAP_VOID(dl_crypto, dl_crypto_table, name, params, args)
+#define WRAP_ZLIB(ret, name, params, args, fail) WRAP(dl_zlib, dl_zlib_table, ret, name, params, args, fail)
+#define WRAP_ZSTD(ret, name, params, args, fail) WRAP(dl_zstd, dl_zstd_table, ret, name, params, args, fail)
+
+ARCHIVE_FUNCS(WRAP_ARCHIVE)
+ARCHIVE_VOID_FUNCS(WRAP_ARCHIVE_VOID)
+CRYPTO_FUNCS(WRAP_CRYPTO)
+CRYPTO_VOID_FUNCS(WRAP_CRYPTO_VOID)
+ZLIB_FUNCS(WRAP_ZLIB)
+ZSTD_FUNCS(WRAP_ZSTD)
+
+int dl_layer_load(CpodError *err) {
+        int r = dl_archive_load(err);
+        if (r >= 0)
+                r = dl_crypto_load(err);
+        if (r >= 0)
+                r = dl_zlib_load(err);
+        if (r >= 0)
+                r = dl_zstd_load(err);
+        return r;
+}

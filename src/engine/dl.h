@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * libarchive, libcrypto, zlib and libzstd, loaded when first needed. Most
+ * cpod commands (`cpod images`, `inspect`, `tag`) use none of them, and
+ * mapping them (with libarchive's libxml2, ICU and libstdc++) at every start
+ * cost more than the rest of such a command. dl.c defines the functions the engine calls
+ * under the libraries' own names, forwarding to the loaded library, so call
+ * sites stay as they are and the binary does not link either library.
+ *
+ * A wrapper called while its library cannot be loaded fails the way the
+ * library reports failure (NULL, ARCHIVE_FATAL, 0); entry points call the
+ * loaders below first to give the user a clear error instead.
+ */
+
+#include "error.h"
+
+#define DL_ARCHIVE_SONAME "libarchive.so.13"
+#define DL_CRYPTO_SONAME  "libcrypto.so.3"
+#define DL_ZLIB_SONAME    "libz.so.1"
+#define DL_ZSTD_SONAME    "libzstd.so.1"
+
+/* Load the library once (later calls return the first result): 0, or -ELIBACC
+ * with "cannot load libarchive.so.13: <dlerror>". */
+int dl_archive_load(CpodError *err);
+int dl_crypto_load(CpodError *err);
+int dl_zlib_load(CpodError *err);
+int dl_zstd_load(CpodError *err);
+/* Everything reading a layer stream needs: all four. */
+int dl_layer_load(CpodError *err);
