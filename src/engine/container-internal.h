@@ -18,6 +18,7 @@
  *   <runroot>/containers/<id>/exit/<id>     exit file (the decimal exit code)
  *   <runroot>/containers/<id>/{pidfile,conmon.pid}
  *   <runroot>/locks/<id>                    lock file (flock) for lifecycle changes
+ *   <runroot>/locks/<id>.rm                 held by an attached `run --rm` until it removed the container
  *   <runroot>/runtime/                      the OCI runtime's own state (--root)
  */
 
@@ -35,6 +36,16 @@
  * *ret_fd is the lock, released by container_unlock (or close). */
 int container_lock(Engine *e, const char *id, int *ret_fd, CpodError *err);
 void container_unlock(int fd);
+
+/* <runroot>/locks/<id>.rm (malloc'ed, NULL on allocation failure). An attached `run --rm` holds an
+ * exclusive flock on it from before the container starts until it removed the container, so the
+ * exit command waits for it instead of racing it for the container's lock (docs/design/containers.md). */
+char *container_rm_lock_path(Engine *e, const char *id);
+
+/* Remove a container whose lock is held and whose row is loaded: kill it when force (else a running
+ * one fails with -EBUSY), delete the runtime's state, unmount, delete the row, the files and the
+ * locks' files. */
+int container_remove_locked(Engine *e, Container *c, bool force, CpodError *err);
 
 /* Resolve a name, full ID or unique ID prefix to the full ID
  * (-ENOENT "no such container", -ENOTUNIQ for an ambiguous prefix). */
@@ -189,6 +200,15 @@ int spec_capabilities(const ContainerCreateOptions *o, char ***ret, size_t *ret_
  * given capabilities into the OCI linux.seccomp object. */
 int spec_seccomp_translate(const VlJson *profile, const char *arch, char *const *caps, size_t n_caps,
                            VlJson **ret, CpodError *err);
+
+/* ---- seccomp-cache.c ---- */
+
+/* For crun: when the spec's seccomp section was compiled before, add crun's compiled filter as the
+ * run.oci.seccomp_bpf_data annotation and return 1. Else return 0 with ret_key set to the cache key
+ * to store the filter under after the first start ("" when there is nothing to cache). */
+int seccomp_cache_apply(Engine *e, const char *runtime, VlJson *spec, char ret_key[65]);
+/* Store the filter crun compiled for container id (<runroot>/runtime/<id>/seccomp.bpf) under key. */
+void seccomp_cache_store(Engine *e, const char *id, const char *key);
 
 /* ---- small helpers ---- */
 

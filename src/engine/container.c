@@ -325,7 +325,8 @@ static pid_t read_pid_file(Engine *e, const char *id, const char *name) {
         return (pid_t)atoi(buf);
 }
 
-int container_sync(Engine *e, Container *c, CpodError *err) {
+/* Correct c's state from conmon and the exit file, in memory; true when it changed. */
+static bool sync_state(Engine *e, Container *c) {
         Container old = *c;
         int code;
         int64_t when;
@@ -341,9 +342,8 @@ int container_sync(Engine *e, Container *c, CpodError *err) {
         }
         if (c->state != CONTAINER_RUNNING && c->state != CONTAINER_PAUSED && c->state != CONTAINER_CREATED &&
             c->state != CONTAINER_CONFIGURED)
-                return 0;
-        int r = read_exit_file(e, c->id, &code, &when);
-        if (r > 0) {
+                return c->state != old.state;
+        if (read_exit_file(e, c->id, &code, &when) > 0) {
                 c->state = CONTAINER_EXITED;
                 c->exit_code = code;
                 c->finished_at = when;
@@ -356,10 +356,11 @@ int container_sync(Engine *e, Container *c, CpodError *err) {
                 c->finished_at = ctr_now_nsec();
                 c->pid = 0;
         }
-        if (c->state == old.state && c->exit_code == old.exit_code)
-                return 0;
-        r = container_save_state(e, c, err);
-        return r;
+        return c->state != old.state || c->exit_code != old.exit_code;
+}
+
+int container_sync(Engine *e, Container *c, CpodError *err) {
+        return sync_state(e, c) ? container_save_state(e, c, err) : 0;
 }
 
 int container_get(Engine *e, const char *ref, Container *ret, CpodError *err) {
@@ -954,6 +955,12 @@ static int create_spec(CreateCtx *x, CpodError *err) {
         r = spec_build(&in, &x->spec, err);
         if (r < 0)
                 return r;
+        char key[65];
+        r = seccomp_cache_apply(x->e, x->o->runtime, x->spec, key);
+        if (r >= 0 && *key) /* compiled at the first start, then cached (runtime.c) */
+                r = write_text(x->dir, "seccomp.key", key, err);
+        if (r < 0)
+                return r == -ENOMEM ? oom(err) : r;
         r = write_userdata(x->userdata, hostname, x->name, host_net, err);
         if (r < 0)
                 return r;
@@ -1064,6 +1071,34 @@ static int remove_files(Engine *e, const char *id) {
         remove_dir(p, id);
         snprintf(p, sizeof p, "%s/locks/%s", e->runroot, id);
         (void)unlink(p);
+        snprintf(p, sizeof p, "%s/locks/%s.rm", e->runroot, id);
+        (void)unlink(p);
+        return 0;
+}
+
+char *container_rm_lock_path(Engine *e, const char *id) {
+        char *p = NULL;
+        return asprintf(&p, "%s/locks/%s.rm", e->runroot, id) < 0 ? NULL : p;
+}
+
+int container_remove_locked(Engine *e, Container *c, bool force, CpodError *err) {
+        /* The row goes away: what sync finds need not be stored first. */
+        (void)sync_state(e, c);
+        if (!force && (c->state == CONTAINER_RUNNING || c->state == CONTAINER_PAUSED))
+                return cpod_error(
+                        err, EBUSY,
+                        "cannot remove container %s as it is %s - running or paused containers cannot be "
+                        "removed without force: container state improper",
+                        c->id, container_state_name(c->state));
+        int r = runtime_kill_and_delete(e, c, err);
+        if (r >= 0)
+                r = container_unmount_rootfs(e, c->id, err);
+        if (r >= 0)
+                r = db_run(e->db, "DELETE FROM containers WHERE id = ?1", DB_PARAMS(c->id), err);
+        if (r < 0)
+                return r;
+        (void)remove_files(e, c->id);
+        (void)events_write(e, "container", "remove", c->id, c->name, c->image_name, NULL);
         return 0;
 }
 
@@ -1080,23 +1115,7 @@ int container_remove(Engine *e, const char *ref, bool force, bool volumes, CpodE
                 return r;
         r = container_load_row(e, id, &c, err);
         if (r >= 0)
-                r = container_sync(e, &c, err);
-        if (r >= 0 && !force && (c.state == CONTAINER_RUNNING || c.state == CONTAINER_PAUSED))
-                r = cpod_error(
-                        err, EBUSY,
-                        "cannot remove container %s as it is %s - running or paused containers cannot be "
-                        "removed without force: container state improper",
-                        c.id, container_state_name(c.state));
-        if (r >= 0)
-                r = runtime_kill_and_delete(e, &c, err);
-        if (r >= 0)
-                r = container_unmount_rootfs(e, c.id, err);
-        if (r >= 0)
-                r = db_run(e->db, "DELETE FROM containers WHERE id = ?1", DB_PARAMS(c.id), err);
-        if (r >= 0) {
-                (void)remove_files(e, c.id);
-                (void)events_write(e, "container", "remove", c.id, c.name, c.image_name, NULL);
-        }
+                r = container_remove_locked(e, &c, force, err);
         container_unlock(lock);
         container_done(&c);
         return r < 0 ? r : 0;

@@ -13,7 +13,7 @@
 #include "db.h"
 #include "util.h"
 
-#define DB_VERSION 2
+#define DB_VERSION 3
 /* Total time a writer keeps retrying BEGIN IMMEDIATE or COMMIT after
  * SQLite's own busy handler gave up (it returns SQLITE_BUSY at once in a few
  * cases, e.g. while another connection recovers the WAL). */
@@ -82,10 +82,32 @@ static const char db_schema_v2[] = "CREATE TABLE containers ("
                                    " config TEXT NOT NULL);"
                                    "CREATE INDEX containers_image ON containers(image_id);";
 
+/* Volumes (volume.c): labels and options are JSON objects; created is unix
+ * nanoseconds. container_volumes records which container uses which volume
+ * (anonymous: the container made it and removes it with rm -v). */
+static const char db_schema_v3[] =
+        "CREATE TABLE volumes ("
+        " name TEXT PRIMARY KEY,"
+        " driver TEXT NOT NULL DEFAULT 'local',"
+        " mountpoint TEXT NOT NULL,"
+        " created INTEGER NOT NULL,"
+        " labels TEXT NOT NULL DEFAULT '{}',"
+        " options TEXT NOT NULL DEFAULT '{}',"
+        " anonymous INTEGER NOT NULL DEFAULT 0,"
+        " needs_copy_up INTEGER NOT NULL DEFAULT 1,"
+        " needs_chown INTEGER NOT NULL DEFAULT 1);"
+        "CREATE TABLE container_volumes ("
+        " container_id TEXT NOT NULL,"
+        " volume_name TEXT NOT NULL REFERENCES volumes(name) ON DELETE CASCADE,"
+        " anonymous INTEGER NOT NULL DEFAULT 0,"
+        " PRIMARY KEY(container_id, volume_name));"
+        "CREATE INDEX container_volumes_volume ON container_volumes(volume_name);";
+
 /* Index i upgrades the schema from version i to i + 1. */
 static const char *const db_migrations[DB_VERSION] = {
         db_schema_v1,
         db_schema_v2,
+        db_schema_v3,
 };
 
 int db_errno(int sqlite_rc) {
@@ -270,7 +292,8 @@ int db_open(const char *path, sqlite3 **ret, CpodError *err) {
         r = db_exec_retry(db,
                           "PRAGMA busy_timeout = 10000;"
                           "PRAGMA foreign_keys = ON;"
-                          "PRAGMA synchronous = FULL;"
+                          "PRAGMA synchronous = NORMAL;"
+                          "PRAGMA journal_size_limit = 0;"
                           "PRAGMA journal_mode = WAL;",
                           err);
         if (r < 0)

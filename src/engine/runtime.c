@@ -12,7 +12,9 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <dirent.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -21,6 +23,7 @@
 #include "container-internal.h"
 #include "db.h"
 #include "engine-internal.h"
+#include "layer.h"
 #include "util.h"
 
 extern char **environ;
@@ -447,6 +450,101 @@ static int runtime_simple(Engine *e, const Container *c, const char *cmd, const 
         return runtime_run(e, c->runtime, args, arg ? 3 : 2, err);
 }
 
+/* ---- deleting the runtime's state ---- */
+
+static bool runtime_is_crun(const Container *c) {
+        const char *rt = c->runtime && *c->runtime ? c->runtime : "crun";
+        const char *base = strrchr(rt, '/');
+        return streq(base ? base + 1 : rt, "crun");
+}
+
+/* rmdir a container's cgroup (relative path, as crun's status names it) in every hierarchy: the
+ * unified one, or each v1 controller mount (cpu and cpuacct may be one mount under two names). */
+static int cgroup_remove(const char *path) {
+        char p[4200];
+        if (access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0) {
+                snprintf(p, sizeof p, "/sys/fs/cgroup/%s", path);
+                return rmdir(p) < 0 && errno != ENOENT ? -errno : 0;
+        }
+        DIR *d = opendir("/sys/fs/cgroup");
+        struct dirent *de;
+        int r = d ? 0 : -errno;
+        while (r >= 0 && d && (de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                snprintf(p, sizeof p, "/sys/fs/cgroup/%s/%s", de->d_name, path);
+                if (rmdir(p) < 0 && errno != ENOENT && errno != ENOTDIR)
+                        r = -errno;
+        }
+        if (d)
+                closedir(d);
+        return r;
+}
+
+/* What `crun delete` does for a container that has exited, without a runtime process: crun keeps
+ * the state in <runroot>/runtime/<id> (status, config.json, seccomp.bpf, exec.fifo) and the
+ * container's cgroup; cpod's specs have no hooks to run. Anything unexpected (a live pid, a systemd
+ * cgroup, a busy cgroup, an unreadable status) fails, and the caller asks the runtime instead. */
+static int crun_delete_exited(Engine *e, const Container *c) {
+        char dir[4200], p[4300], buf[8192];
+        snprintf(dir, sizeof dir, "%s/runtime/%s", e->runroot, c->id);
+        snprintf(p, sizeof p, "%s/status", dir);
+        _cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT && access(dir, F_OK) < 0 ? 0 : -EIO; /* nothing to delete */
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        _cleanup_(vl_json_unrefp) VlJson *st = NULL;
+        if (n <= 0 || n == sizeof buf - 1 || vl_json_parse(buf, (size_t)n, NULL, &st, NULL) < 0)
+                return -EIO;
+        const char *cg = vl_json_get_string(vl_json_object_get(st, "cgroup-path"));
+        if (runtime_pid_alive((pid_t)vl_json_get_int(vl_json_object_get(st, "pid"))) ||
+            vl_json_get_bool(vl_json_object_get(st, "systemd-cgroup")))
+                return -EBUSY;
+        if (cg && *cg && (strstr(cg, "..") || cgroup_remove(cg) < 0))
+                return -EBUSY;
+        _cleanup_close_ int dfd = -1;
+        snprintf(p, sizeof p, "%s/runtime", e->runroot);
+        dfd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        return dfd < 0 ? -errno : layer_rm_rf_at(dfd, c->id);
+}
+
+/* Delete the runtime's state of a container that is not running (lock held). */
+static void runtime_delete(Engine *e, const Container *c) {
+        if (runtime_is_crun(c) && !runtime_pid_alive(c->pid) && crun_delete_exited(e, c) >= 0)
+                return;
+        (void)runtime_simple(e, c, "delete", "--force", NULL);
+}
+
+/* After the first create of a container whose seccomp filter is not cached yet (create left the key
+ * in <root>/containers/<id>/seccomp.key), store the filter the runtime compiled. */
+static void seccomp_cache_fill(Engine *e, const Container *c) {
+        _cleanup_free_ char *path = container_path(e, c->id, "seccomp.key");
+        char key[80];
+        _cleanup_close_ int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+        ssize_t n = fd >= 0 ? read(fd, key, sizeof key - 1) : -1;
+        if (n != 64)
+                return;
+        key[n] = 0;
+        seccomp_cache_store(e, c->id, key);
+        (void)unlink(path);
+}
+
+/* The state after a start and the cleared stop flag and error, in one transaction (one commit). */
+static int save_started(Engine *e, const Container *c, CpodError *err) {
+        int r = db_begin_write(e->db, err);
+        if (r < 0)
+                return r;
+        r = db_run(e->db, "UPDATE containers SET stopped_by_user = 0, error = NULL WHERE id = ?1",
+                   DB_PARAMS(c->id), err);
+        if (r >= 0)
+                r = container_save_state(e, c, err);
+        if (r < 0) {
+                db_rollback(e->db);
+                return r;
+        }
+        return db_commit(e->db, err);
+}
+
 /* conmon runs `<runtime> create`; we run `<runtime> start`. With attach_fd, connect to the attach socket
  * in between so no output is lost. Called with the lock held. */
 static int start_locked(Engine *e, Container *c, int *ret_attach_fd, CpodError *err) {
@@ -465,7 +563,7 @@ static int start_locked(Engine *e, Container *c, int *ret_attach_fd, CpodError *
         char state_dir[4200];
         snprintf(state_dir, sizeof state_dir, "%s/runtime/%s", e->runroot, c->id);
         if (access(state_dir, F_OK) == 0) /* a leftover from a previous run */
-                (void)runtime_simple(e, c, "delete", "--force", NULL);
+                runtime_delete(e, c);
         r = container_mount_rootfs(e, c, err);
         if (r < 0)
                 return r;
@@ -480,6 +578,8 @@ static int start_locked(Engine *e, Container *c, int *ret_attach_fd, CpodError *
                            .interactive = c->interactive,
                            .exit_command = true};
         r = runtime_conmon_spawn(e, c, &o, &c->conmon_pid, &c->pid, err);
+        if (r >= 0)
+                seccomp_cache_fill(e, c);
         if (r >= 0 && ret_attach_fd)
                 r = attach_connect(sock, ret_attach_fd, err);
         if (r >= 0)
@@ -499,10 +599,7 @@ static int start_locked(Engine *e, Container *c, int *ret_attach_fd, CpodError *
         c->started_at = ctr_now_nsec();
         c->finished_at = 0;
         c->exit_code = 0;
-        r = db_run(e->db, "UPDATE containers SET stopped_by_user = 0, error = NULL WHERE id = ?1",
-                   DB_PARAMS(c->id), err);
-        if (r >= 0)
-                r = container_save_state(e, c, err);
+        r = save_started(e, c, err);
         (void)events_write(e, "container", "start", c->id, c->name, c->image_name, NULL);
         return r < 0 ? r : 0;
 }
@@ -523,6 +620,27 @@ static int lock_and_load(Engine *e, const char *ref, Container *c, int *lock_fd,
                 *lock_fd = safe_close(*lock_fd);
         }
         return r;
+}
+
+/* An attached start of a --rm container removes it itself, as soon as it exits. Its exit command
+ * (container_cleanup) would race it for the container's lock, remove the exit file before it is read,
+ * and compete for the CPU: hold <id>.rm from before the start until the removal is done, which the
+ * exit command waits for. -1 when the lock cannot be had (the exit command then cleans up). */
+static int rm_lock_take(Engine *e, const Container *c) {
+        _cleanup_free_ char *path = container_rm_lock_path(e, c->id);
+        int fd = path ? open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600) : -1;
+        if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0)
+                fd = safe_close(fd);
+        return fd;
+}
+
+/* Wait while an attached `run --rm` holds the container's <id>.rm (it ends with the container removed,
+ * or with its process gone). */
+static void rm_lock_wait(Engine *e, const char *id) {
+        _cleanup_free_ char *path = container_rm_lock_path(e, id);
+        _cleanup_close_ int fd = path ? open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
+        while (fd >= 0 && flock(fd, LOCK_SH) < 0 && errno == EINTR)
+                ;
 }
 
 static int finish_attached(Engine *e, Container *c, int sock, const ContainerStdio *stdio,
@@ -563,6 +681,7 @@ int container_start(Engine *e, const char *ref, const ContainerStdio *attach, in
                 container_done(&c);
                 return r;
         }
+        int rm_lock = attach && c.rm ? rm_lock_take(e, &c) : -1;
         if (c.state == CONTAINER_PAUSED)
                 r = cpod_error(err, EBUSY, "container %s is paused: unpause it instead", c.name);
         else if (c.state == CONTAINER_REMOVING)
@@ -572,6 +691,8 @@ int container_start(Engine *e, const char *ref, const ContainerStdio *attach, in
         container_unlock(lock);
         if (r >= 0 && attach)
                 r = finish_attached(e, &c, sock, attach, ret_exit_code, err);
+        safe_close(
+                rm_lock); /* after the removal (its file is gone then), or for the exit command to do it */
         container_done(&c);
         return r;
 }
@@ -798,27 +919,36 @@ static bool should_restart(Engine *e, const Container *c) {
 
 int container_cleanup(Engine *e, const char *ref, CpodError *err) {
         Container c = {};
+        CpodError e2 = {};
+        char id[65];
         int lock;
-        int r = lock_and_load(e, ref, &c, &lock, err);
+        int r = container_resolve(e, ref, id, err);
         if (r < 0)
                 return r;
+        rm_lock_wait(e, id);
+        r = lock_and_load(e, id, &c, &lock, &e2);
+        if (r == -ENOENT)
+                return 0; /* removed meanwhile (an attached run --rm, or rm -f) */
+        if (r < 0) {
+                *err = e2;
+                return r;
+        }
         if (c.state == CONTAINER_RUNNING || c.state == CONTAINER_PAUSED) {
                 container_unlock(lock);
                 container_done(&c);
                 return 0; /* still running (a restart won the race): nothing to clean */
         }
-        (void)runtime_simple(e, &c, "delete", "--force", NULL);
-        r = settle_exited(e, &c, err);
-        if (r >= 0)
+        if (c.rm) {
                 (void)events_write(e, "container", "died", c.id, c.name, c.image_name, NULL);
-        if (r >= 0 && c.rm) {
+                r = container_remove_locked(e, &c, true, err);
                 container_unlock(lock);
-                r = container_remove(e, c.id, true, false, err);
-                if (r == -ENOENT)
-                        r = 0;
                 container_done(&c);
                 return r;
         }
+        runtime_delete(e, &c);
+        r = settle_exited(e, &c, err);
+        if (r >= 0)
+                (void)events_write(e, "container", "died", c.id, c.name, c.image_name, NULL);
         if (r >= 0 && c.state == CONTAINER_EXITED && should_restart(e, &c)) {
                 c.restart_count++;
                 r = start_locked(e, &c, NULL, err);
@@ -840,6 +970,6 @@ int runtime_kill_and_delete(Engine *e, Container *c, CpodError *err) {
                 r = r < 0 ? r : container_sync(e, c, err);
         }
         if (c->state != CONTAINER_CONFIGURED)
-                (void)runtime_simple(e, c, "delete", "--force", NULL);
+                runtime_delete(e, c);
         return r;
 }
