@@ -11,7 +11,7 @@ const CliCommand cli_image_commands[] = {
         {"history", "[options] IMAGE", "Show history of a specified image", cmd_history, NULL},
         {"import", "[options] PATH [REFERENCE]", "Import a tarball to create a filesystem image", cmd_import,
          NULL},
-        {"inspect", "[options] IMAGE [IMAGE...]", "Display the configuration of an image", cmd_inspect,
+        {"inspect", "[options] IMAGE [IMAGE...]", "Display the configuration of an image", cmd_image_inspect,
          NULL},
         {"list", "[options] [IMAGE]", "List images in local storage", cmd_images, NULL},
         {"load", "[options]", "Load image(s) from a tar archive", cmd_load, NULL},

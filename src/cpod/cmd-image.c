@@ -3,7 +3,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "cpod.h"
+#include "cmd-container.h"
 #include "db.h"
 #include "engine-internal.h"
 #include "layer.h"
@@ -245,7 +245,22 @@ static const char inspect_options[] =
         "  -f, --format string   Format the output using the given Go template\n"
         "  -t, --type string     Only consider objects of this type (image)\n";
 
-int cmd_inspect(Cli *cli, int argc, char **argv) {
+/* A container first (podman's order), then an image, unless type names one kind. */
+static int inspect_any(Engine *e, const char *type, const char *ref, VlJson **ret, CpodError *err) {
+        int r;
+
+        if (!streq(type, "image")) {
+                r = container_inspect(e, ref, ret, err);
+                if (r == -ENOENT && streq(type, "container"))
+                        return cpod_error(err, ENOENT, "no such container %s", ref);
+                if (r != -ENOENT || streq(type, "container"))
+                        return r;
+                cpod_error_clear(err);
+        }
+        return inspect_one(e, ref, ret, err);
+}
+
+static int inspect_typed(Cli *cli, int argc, char **argv, const char *type) {
         static const struct option options[] = {
                 {"format", required_argument, NULL, 'f'},
                 {"type", required_argument, NULL, 't'},
@@ -263,9 +278,13 @@ int cmd_inspect(Cli *cli, int argc, char **argv) {
                         return cli_command_help(cli, inspect_options);
                 if (c == 'f')
                         format = optarg;
-                else if (c == 't' && !streq(optarg, "image") && !streq(optarg, "all"))
-                        return cli_error(CLI_EXIT_ERROR, "invalid type \"%s\": only images are supported",
+                else if (c == 't' && !streq(optarg, "image") && !streq(optarg, "all") &&
+                         !streq(optarg, "container"))
+                        return cli_error(CLI_EXIT_ERROR,
+                                         "invalid type \"%s\": must be one of container, image, all",
                                          optarg);
+                else if (c == 't')
+                        type = optarg;
         }
         if (c == -2 || cli_check_args(cli, argc - optind, 1, INT32_MAX) < 0)
                 return CLI_EXIT_ERROR;
@@ -276,9 +295,9 @@ int cmd_inspect(Cli *cli, int argc, char **argv) {
         for (int i = optind; i < argc; i++) {
                 CpodError err = {};
                 VlJson *one = NULL;
-                int r = inspect_one(e, argv[i], &one, &err);
+                int r = inspect_any(e, type, argv[i], &one, &err);
                 if (r < 0) {
-                        bool named = startswith(err.message, argv[i]) != NULL;
+                        bool named = startswith(err.message, argv[i]) || startswith(err.message, "no such ");
                         status = CLI_EXIT_ERROR;
                         /* podman prints what it found, then the errors */
                         if ((errors.len > 0 && vl_buf_append_char(&errors, '\n') < 0) ||
@@ -305,6 +324,18 @@ int cmd_inspect(Cli *cli, int argc, char **argv) {
         }
         vl_buf_free(&errors);
         return status;
+}
+
+int cmd_inspect(Cli *cli, int argc, char **argv) {
+        return inspect_typed(cli, argc, argv, "all");
+}
+
+int cmd_image_inspect(Cli *cli, int argc, char **argv) {
+        return inspect_typed(cli, argc, argv, "image");
+}
+
+int cmd_container_inspect(Cli *cli, int argc, char **argv) {
+        return inspect_typed(cli, argc, argv, "container");
 }
 
 typedef struct HistoryArgs {

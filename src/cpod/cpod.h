@@ -64,6 +64,7 @@ int cli_parse_bool(const char *s, bool *ret);
 /* Commands. */
 int cmd_images(Cli *cli, int argc, char **argv);
 int cmd_inspect(Cli *cli, int argc, char **argv);
+int cmd_image_inspect(Cli *cli, int argc, char **argv);
 int cmd_history(Cli *cli, int argc, char **argv);
 int cmd_image_tree(Cli *cli, int argc, char **argv);
 int cmd_tag(Cli *cli, int argc, char **argv);

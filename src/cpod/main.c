@@ -4,25 +4,86 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpod.h"
+#include "cmd-container.h"
+#include "cmd-volume.h"
+#include "cmd-registry.h"
+#include "service.h"
+
+static int cmd_varlink(Cli *cli, int argc, char **argv);
 
 static const CliCommand top_commands[] = {
+        {"attach", "[options] CONTAINER", "Attach to a running container", cmd_attach, NULL},
+        {"commit", "[options] CONTAINER [IMAGE]", "Create new image based on the changed container",
+         cmd_commit, NULL},
+        {"container", "", "Manage containers", NULL, cli_container_commands},
+        {"cp", "[options] [CONTAINER:]SRC_PATH [CONTAINER:]DEST_PATH",
+         "Copy files/folders between a container and the local filesystem", cmd_cp, NULL},
+        {"create", "[options] IMAGE [COMMAND [ARG...]]", "Create but do not start a container", cmd_create,
+         NULL},
+        {"diff", "[options] CONTAINER", "Display the changes to the object's file system", cmd_diff, NULL},
+        {"events", "[options]", "Show cpod events", cmd_events, NULL},
+        {"exec", "[options] CONTAINER COMMAND [ARG...]", "Run a process in a running container", cmd_exec,
+         NULL},
+        {"export", "[options] CONTAINER", "Export container's filesystem contents as a tar archive",
+         cmd_export, NULL},
         {"history", "[options] IMAGE", "Show history of a specified image", cmd_history, NULL},
         {"image", "", "Manage images", NULL, cli_image_commands},
         {"images", "[options] [IMAGE]", "List images in local storage", cmd_images, NULL},
         {"import", "[options] PATH [REFERENCE]", "Import a tarball to create a filesystem image", cmd_import,
          NULL},
-        {"inspect", "[options] IMAGE [IMAGE...]", "Display the configuration of an image", cmd_inspect,
-         NULL},
+        {"inspect", "[options] {CONTAINER|IMAGE} [...]", "Display the configuration of object denoted by ID",
+         cmd_inspect, NULL},
+        {"kill", "[options] CONTAINER [CONTAINER...]",
+         "Kill one or more running containers with a specific "
+         "signal",
+         cmd_kill, NULL},
         {"load", "[options]", "Load image(s) from a tar archive", cmd_load, NULL},
+        {"login", "[options] REGISTRY", "Log in to a container registry", cmd_login, NULL},
+        {"logout", "[options] REGISTRY", "Log out of a container registry", cmd_logout, NULL},
+        {"logs", "[options] CONTAINER [CONTAINER...]", "Fetch the logs of one or more containers", cmd_logs,
+         NULL},
+        {"manifest", "", "Manipulate manifest lists and image indexes", NULL, cli_manifest_commands},
+        {"mount", "[options] [CONTAINER...]", "Mount a working container's root filesystem", cmd_mount,
+         NULL},
+        {"pause", "[options] CONTAINER [CONTAINER...]", "Pause all the processes in one or more containers",
+         cmd_pause, NULL},
+        {"port", "[options] CONTAINER [PORT]", "List port mappings or a specific mapping for the container",
+         cmd_port, NULL},
+        {"ps", "[options]", "List containers", cmd_ps, NULL},
+        {"pull", "[options] IMAGE [IMAGE...]", "Pull an image from a registry", cmd_pull, NULL},
+        {"push", "[options] IMAGE [DESTINATION]", "Push an image to a specified destination", cmd_push,
+         NULL},
+        {"rename", "CONTAINER NAME", "Rename an existing container", cmd_rename, NULL},
+        {"restart", "[options] CONTAINER [CONTAINER...]", "Restart one or more containers", cmd_restart,
+         NULL},
+        {"rm", "[options] CONTAINER [CONTAINER...]", "Remove one or more containers", cmd_rm, NULL},
         {"rmi", "[options] IMAGE [IMAGE...]", "Removes one or more images from local storage", cmd_rmi,
          NULL},
+        {"run", "[options] IMAGE [COMMAND [ARG...]]", "Run a command in a new container", cmd_run, NULL},
         {"save", "[options] IMAGE [IMAGE...]", "Save image(s) to an archive", cmd_save, NULL},
+        {"search", "[options] TERM", "Search registry for image", cmd_search, NULL},
+        {"start", "[options] CONTAINER [CONTAINER...]", "Start one or more containers", cmd_start, NULL},
+        {"stats", "[options] [CONTAINER...]", "Display a live stream of container resource usage statistics",
+         cmd_stats, NULL},
+        {"stop", "[options] CONTAINER [CONTAINER...]", "Stop one or more containers", cmd_stop, NULL},
         {"system", "", "Manage cpod", NULL, cli_system_commands},
         {"tag", "IMAGE TARGET_NAME [TARGET_NAME...]", "Add an additional name to a local image", cmd_tag,
          NULL},
+        {"top", "[options] CONTAINER [FORMAT-DESCRIPTORS|ARGS...]",
+         "Display the running processes of a "
+         "container",
+         cmd_top, NULL},
+        {"umount", "[options] CONTAINER [CONTAINER...]", "Unmount working container's root filesystem",
+         cmd_umount, NULL},
+        {"unmount", "[options] CONTAINER [CONTAINER...]", "Unmount working container's root filesystem",
+         cmd_umount, NULL},
+        {"unpause", "[options] CONTAINER [CONTAINER...]", "Unpause the processes in one or more containers",
+         cmd_unpause, NULL},
         {"untag", "IMAGE [IMAGE...]", "Remove names from a local image", cmd_untag, NULL},
+        {"varlink", "[options] [ADDRESS]", "Run the Varlink service (io.podman)", cmd_varlink, NULL},
         {"version", "[options]", "Display the cpod version information", cmd_version, NULL},
+        {"volume", "", "Manage volumes", NULL, cli_volume_commands},
+        {"wait", "[options] CONTAINER [CONTAINER...]", "Block on one or more containers", cmd_wait, NULL},
         {},
 };
 
@@ -60,11 +121,12 @@ Engine *cli_engine(Cli *cli) {
 
 static void print_commands(const CliCommand *table, FILE *f) {
         for (const CliCommand *c = table; c->name; c++)
-                fprintf(f, "  %-12s %s\n", c->name, c->summary);
+                if (c->summary[0]) /* hidden commands have no summary */
+                        fprintf(f, "  %-12s %s\n", c->name, c->summary);
 }
 
 static void usage(FILE *f) {
-        fputs("Manage container images without a daemon\n"
+        fputs("Manage containers and images without a daemon\n"
               "\n"
               "Usage:\n"
               "  cpod [options] [command]\n"
@@ -185,14 +247,46 @@ static int set_log_level(Cli *cli, const char *level) {
                 level);
 }
 
+/* Set by the global --varlink=ADDRESS. */
+static const char *varlink_address;
+
+/* `cpod varlink`: the service, with the global storage options passed on. */
+static int cmd_varlink(Cli *cli, int argc, char **argv) {
+        const struct {
+                const char *option, *value;
+        } globals[] = {
+                {"--root", cli->options.root},
+                {"--runroot", cli->options.runroot},
+                {"--storage-driver", cli->options.storage_driver},
+                {"--registries-conf", cli->options.registries_conf},
+        };
+        char **v = calloc((size_t)argc + 2 * ELEMENTSOF(globals) + 1, sizeof(char *));
+        int n = 0;
+
+        if (!v)
+                return cli_error(CLI_EXIT_ERROR, "out of memory");
+        v[n++] = argv[0];
+        for (size_t i = 0; i < ELEMENTSOF(globals); i++)
+                if (globals[i].value) {
+                        v[n++] = (char *)globals[i].option;
+                        v[n++] = (char *)globals[i].value;
+                }
+        for (int i = 1; i < argc; i++)
+                v[n++] = argv[i];
+        int r = service_main(n, v);
+        free(v);
+        return r;
+}
+
 static int parse_global(Cli *cli, int argc, char **argv) {
-        enum { ARG_ROOT = 0x100, ARG_RUNROOT, ARG_DRIVER, ARG_LOG_LEVEL, ARG_REGISTRIES };
+        enum { ARG_ROOT = 0x100, ARG_RUNROOT, ARG_DRIVER, ARG_LOG_LEVEL, ARG_REGISTRIES, ARG_VARLINK };
         static const struct option options[] = {
                 {"root", required_argument, NULL, ARG_ROOT},
                 {"runroot", required_argument, NULL, ARG_RUNROOT},
                 {"storage-driver", required_argument, NULL, ARG_DRIVER},
                 {"log-level", required_argument, NULL, ARG_LOG_LEVEL},
                 {"registries-conf", required_argument, NULL, ARG_REGISTRIES},
+                {"varlink", required_argument, NULL, ARG_VARLINK},
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, 'v'},
                 {},
@@ -220,6 +314,9 @@ static int parse_global(Cli *cli, int argc, char **argv) {
                         break;
                 case ARG_REGISTRIES:
                         cli->options.registries_conf = optarg;
+                        break;
+                case ARG_VARLINK: /* the seed's `cpod --varlink=ADDRESS`: `cpod varlink ADDRESS` */
+                        varlink_address = optarg;
                         break;
                 case 'h':
                         usage(stdout);
@@ -273,6 +370,10 @@ int main(int argc, char **argv) {
         r = parse_global(&cli, argc, argv);
         if (r <= 0)
                 return r < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
+        if (varlink_address) {
+                char *v[] = {"varlink", (char *)varlink_address, NULL};
+                return cmd_varlink(&cli, 2, v);
+        }
         if (optind >= argc) {
                 usage(stderr);
                 return cli_error(CLI_EXIT_ERROR, "missing command 'cpod COMMAND'");

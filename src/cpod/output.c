@@ -377,3 +377,7 @@ const char *output_id(const char *id, bool no_trunc, char *buf, size_t n) {
         snprintf(buf, n, "%.*s", no_trunc ? 64 : 12, id);
         return buf;
 }
+
+int output_table_text(const char *text, size_t len) {
+        return table_flush(text, len, stdout);
+}

@@ -35,6 +35,9 @@ bool output_is_json(const char *format);
 int output_print(const Output *o, const OutputColumn *cols, const VlJson *rows, const VlJson *json_items,
                  CpodError *err);
 
+/* Print tab-separated lines as an aligned table (podman's tabwriter settings) on stdout. */
+int output_table_text(const char *text, size_t len);
+
 /* Print a JSON value indented like podman (indent spaces per level), with Go's escaping of <, > and &. */
 int output_json(const VlJson *v, unsigned indent);
 

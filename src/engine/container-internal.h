@@ -45,7 +45,7 @@ char *container_rm_lock_path(Engine *e, const char *id);
 /* Remove a container whose lock is held and whose row is loaded: kill it when force (else a running
  * one fails with -EBUSY), delete the runtime's state, unmount, delete the row, the files and the
  * locks' files. */
-int container_remove_locked(Engine *e, Container *c, bool force, CpodError *err);
+int container_remove_locked(Engine *e, Container *c, bool force, bool volumes, CpodError *err);
 
 /* Resolve a name, full ID or unique ID prefix to the full ID
  * (-ENOENT "no such container", -ENOTUNIQ for an ambiguous prefix). */

@@ -23,6 +23,7 @@
 #include "db.h"
 #include "engine-internal.h"
 #include "layer.h"
+#include "volume.h"
 #include "util.h"
 
 #define CONTAINER_COLUMNS                                                                                   \
@@ -856,6 +857,13 @@ typedef struct CreateCtx {
         SpecUser user;
         char *dir, *userdata, *netns;
         const char *image_name;
+        ContainerCreateOptions resolved; /* o with its volume mounts as binds of the volumes' directories */
+        ContainerMount *mounts;
+        struct CreateVolume {
+                char *name, *host;
+                bool anonymous, created;
+        } *vols;
+        size_t n_vols;
 } CreateCtx;
 
 static void create_ctx_done(CreateCtx *x) {
@@ -867,6 +875,67 @@ static void create_ctx_done(CreateCtx *x) {
         free(x->dir);
         free(x->userdata);
         free(x->netns);
+        for (size_t i = 0; i < x->n_vols; i++) {
+                free(x->vols[i].name);
+                free(x->vols[i].host);
+        }
+        free(x->vols);
+        free(x->mounts);
+}
+
+/* Volume mounts become bind mounts of the volumes' directories: a named volume is created on first use, an
+ * unnamed one is anonymous, and a new volume gets the image's content at its destination (copy-up). */
+static int create_volumes(CreateCtx *x, CpodError *err) {
+        _cleanup_free_ char *image_root = NULL;
+        int r = 0;
+
+        x->resolved = *x->o;
+        if (x->o->n_mounts == 0)
+                return 0;
+        x->mounts = calloc(x->o->n_mounts, sizeof(*x->mounts));
+        x->vols = calloc(x->o->n_mounts, sizeof(*x->vols));
+        if (!x->mounts || !x->vols)
+                return oom(err);
+        for (size_t i = 0; r >= 0 && i < x->o->n_mounts; i++) {
+                const ContainerMount *m = &x->o->mounts[i];
+                struct CreateVolume *v = &x->vols[x->n_vols];
+                _cleanup_free_ char *from = NULL;
+                x->mounts[i] = *m; /* strings borrowed from o */
+                if (!m->type || !streq(m->type, "volume"))
+                        continue;
+                if (!image_root && image_mount(x->e, x->img.id, &image_root, NULL) < 0)
+                        image_root = NULL; /* no copy-up without the image's files */
+                if (image_root && m->destination && asprintf(&from, "%s%s", image_root, m->destination) < 0)
+                        return oom(err);
+                r = volume_resolve_mount_named(x->e, m->source, true, from, &v->host, &v->name, &v->created, err);
+                if (r < 0)
+                        break;
+                v->anonymous = !m->source || !*m->source;
+                x->n_vols++;
+                x->mounts[i].type = (char *)"bind";
+                x->mounts[i].source = v->host;
+        }
+        if (image_root)
+                (void)image_unmount(x->e, x->img.id, false, NULL);
+        x->resolved.mounts = x->mounts;
+        return r;
+}
+
+static int create_volume_uses(CreateCtx *x, CpodError *err) {
+        for (size_t i = 0; i < x->n_vols; i++) {
+                int r = volume_container_use(x->e, x->id, x->vols[i].name, x->vols[i].anonymous, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Undo create_volumes and create_volume_uses after a failed create. */
+static void create_volumes_undo(CreateCtx *x) {
+        (void)volume_container_release(x->e, x->id, true, NULL);
+        for (size_t i = 0; i < x->n_vols; i++)
+                if (x->vols[i].created)
+                        (void)volume_remove(x->e, x->vols[i].name, false, NULL);
 }
 
 static int create_image(CreateCtx *x, CpodError *err) {
@@ -937,7 +1006,7 @@ static int create_spec(CreateCtx *x, CpodError *err) {
         if (x->o->init && !init_default_path())
                 return cpod_error(err, ENOENT, "--init needs catatonit, which is not installed");
         SpecInput in = {
-                .o = x->o,
+                .o = &x->resolved,
                 .id = x->id,
                 .name = x->name,
                 .image_config = x->image_config,
@@ -1036,9 +1105,15 @@ int container_create(Engine *e, const ContainerCreateOptions *o, char ret_id[65]
         if (r >= 0)
                 r = create_dirs(&x, err);
         if (r >= 0)
+                r = create_volumes(&x, err);
+        if (r >= 0)
                 r = create_spec(&x, err);
         if (r >= 0)
+                r = create_volume_uses(&x, err);
+        if (r >= 0)
                 r = create_store(&x, err);
+        if (r < 0)
+                create_volumes_undo(&x);
         if (r < 0 && x.dir) {
                 _cleanup_free_ char *base = NULL;
                 if (asprintf(&base, "%s/containers", e->root) >= 0) {
@@ -1081,7 +1156,7 @@ char *container_rm_lock_path(Engine *e, const char *id) {
         return asprintf(&p, "%s/locks/%s.rm", e->runroot, id) < 0 ? NULL : p;
 }
 
-int container_remove_locked(Engine *e, Container *c, bool force, CpodError *err) {
+int container_remove_locked(Engine *e, Container *c, bool force, bool volumes, CpodError *err) {
         /* The row goes away: what sync finds need not be stored first. */
         (void)sync_state(e, c);
         if (!force && (c->state == CONTAINER_RUNNING || c->state == CONTAINER_PAUSED))
@@ -1093,6 +1168,8 @@ int container_remove_locked(Engine *e, Container *c, bool force, CpodError *err)
         int r = runtime_kill_and_delete(e, c, err);
         if (r >= 0)
                 r = container_unmount_rootfs(e, c->id, err);
+        if (r >= 0)
+                r = volume_container_release(e, c->id, volumes, err);
         if (r >= 0)
                 r = db_run(e->db, "DELETE FROM containers WHERE id = ?1", DB_PARAMS(c->id), err);
         if (r < 0)
@@ -1106,7 +1183,6 @@ int container_remove(Engine *e, const char *ref, bool force, bool volumes, CpodE
         Container c = {};
         char id[65];
         int lock = -1;
-        (void)volumes; /* anonymous volumes: none yet */
         int r = container_resolve(e, ref, id, err);
         if (r < 0)
                 return r;
@@ -1115,7 +1191,7 @@ int container_remove(Engine *e, const char *ref, bool force, bool volumes, CpodE
                 return r;
         r = container_load_row(e, id, &c, err);
         if (r >= 0)
-                r = container_remove_locked(e, &c, force, err);
+                r = container_remove_locked(e, &c, force, volumes, err);
         container_unlock(lock);
         container_done(&c);
         return r < 0 ? r : 0;

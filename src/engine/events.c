@@ -39,7 +39,7 @@ int events_write(Engine *e, const char *type, const char *status, const char *id
                 r = vl_buf_append_str(&b, ",\"Image\":");
                 r = r < 0 ? r : vl_json_write_string(&b, image, strlen(image), 0);
         }
-        char tn[32];
+        char tn[48];
         snprintf(tn, sizeof tn, ",\"timeNano\":%lld}\n", (long long)now);
         r = r < 0 ? r : vl_buf_append_str(&b, tn);
         if (r < 0) {

@@ -25,6 +25,7 @@
 #include "engine-internal.h"
 #include "layer.h"
 #include "util.h"
+#include "volume.h"
 
 extern char **environ;
 
@@ -565,6 +566,8 @@ static int start_locked(Engine *e, Container *c, int *ret_attach_fd, CpodError *
         if (access(state_dir, F_OK) == 0) /* a leftover from a previous run */
                 runtime_delete(e, c);
         r = container_mount_rootfs(e, c, err);
+        if (r >= 0)
+                r = volume_container_mount(e, c->id, err);
         if (r < 0)
                 return r;
         ConmonOptions o = {.session = c->id,
@@ -660,7 +663,7 @@ static int finish_attached(Engine *e, Container *c, int sock, const ContainerStd
                 *ret_exit_code = code;
         if (c->rm) {
                 CpodError ignored = {};
-                (void)container_remove(e, c->id, true, false, &ignored);
+                (void)container_remove(e, c->id, true, true, &ignored);
         }
         return 0;
 }
@@ -940,7 +943,7 @@ int container_cleanup(Engine *e, const char *ref, CpodError *err) {
         }
         if (c.rm) {
                 (void)events_write(e, "container", "died", c.id, c.name, c.image_name, NULL);
-                r = container_remove_locked(e, &c, true, err);
+                r = container_remove_locked(e, &c, true, true, err);
                 container_unlock(lock);
                 container_done(&c);
                 return r;

@@ -12,6 +12,7 @@
 
 #include "io.podman.h"
 #include "io.projectatomic.podman.h"
+#include "containers-internal.h"
 #include "service-internal.h"
 #include "util.h"
 
@@ -154,7 +155,8 @@ int service_serve_connection(const EngineOptions *options, int fd) {
                 close(fd);
                 goto out;
         }
-        if ((r = system_bind(s, &svc)) < 0 || (r = images_bind(s, &svc)) < 0) {
+        if ((r = system_bind(s, &svc)) < 0 || (r = images_bind(s, &svc)) < 0 ||
+            (r = containers_bind(s, &svc)) < 0) {
                 close(fd);
                 goto out;
         }

@@ -491,20 +491,11 @@ def test_oneway_upgrade_and_protocol_errors(socket_server):
 # ---------------------------------------------------------------------------------------------- high level
 
 def service_argv(store, address):
-    """`cpod varlink` if the CLI has it, else the standalone service binary."""
+    """`cpod varlink` on the store."""
     cli = build_dir() / "src" / "cpod" / "cpod"
-    if os.access(cli, os.X_OK):
-        try:
-            p = subprocess.run([str(cli), "varlink", "--help"], capture_output=True, timeout=10)
-            if p.returncode == 0:
-                return [str(cli), "--root", store["root"], "--runroot", store["runroot"], "varlink",
-                        "--timeout", "0", address]
-        except subprocess.TimeoutExpired:
-            pass
-    dev = build_dir() / "src" / "service" / "cpod-varlink-dev"
-    if not os.access(dev, os.X_OK):
-        pytest.skip("neither `cpod varlink` nor cpod-varlink-dev is built")
-    return [str(dev), "--root", store["root"], "--runroot", store["runroot"], "--timeout", "0", address]
+    if not os.access(cli, os.X_OK):
+        pytest.skip("cpod is not built")
+    return [str(cli), "--root", store["root"], "--runroot", store["runroot"], "varlink", "--timeout", "0", address]
 
 
 @pytest.fixture
@@ -629,49 +620,57 @@ def test_pull_and_push_not_served_yet(client):
         client.images.search("busybox")
 
 
-# Container methods are declared by io.podman but not served yet: each must raise MethodNotImplemented.
-# Switch these to real assertions when the service implements containers.
-CONTAINER_CALLS = {
-    "list": lambda c, ctr: c.containers.list(),
-    "ps": lambda c, ctr: c.containers.ps(),
-    "get": lambda c, ctr: c.containers.get("x"),
-    "exists": lambda c, ctr: c.containers.exists("x"),
-    "create": lambda c, ctr: c.containers.create("busybox", ["true"], name="t", env=["A=1"], tty=False),
-    "image.create_container": lambda c, ctr: c.images.get("busybox").create_container(["true"]),
-    "delete_stopped": lambda c, ctr: c.containers.delete_stopped(),
-    "start": lambda c, ctr: ctr.start(),
-    "stop": lambda c, ctr: ctr.stop(5),
-    "kill": lambda c, ctr: ctr.kill(9),
-    "restart": lambda c, ctr: ctr.restart(),
-    "remove": lambda c, ctr: ctr.remove(force=True),
-    "wait": lambda c, ctr: ctr.wait(),
-    "inspect": lambda c, ctr: ctr.inspect(),
-    "logs": lambda c, ctr: next(ctr.logs(follow=True)),
-    "stats": lambda c, ctr: ctr.stats(),
-    "top": lambda c, ctr: ctr.top("pid", "args"),
-    "commit": lambda c, ctr: ctr.commit("committed:1", changes=["CMD [\"sh\"]"], message="m"),
-    "pause": lambda c, ctr: ctr.pause(),
-    "unpause": lambda c, ctr: ctr.unpause(),
-    "export": lambda c, ctr: ctr.export("/tmp/never-written.tar"),
-    "exec": lambda c, ctr: ctr.exec(["echo", "hi"]),
-    "attach": lambda c, ctr: ctr.attach(),
-    "refresh": lambda c, ctr: ctr.refresh(),
-    "pods.list": lambda c, ctr: c.pods.list(),
-    "pods.create": lambda c, ctr: c.pods.create("p"),
-    "volumes.list": lambda c, ctr: c.volumes.list(),
-    "volumes.create": lambda c, ctr: c.volumes.create("v"),
-    "events": lambda c, ctr: next(c.system.events()),
+# Pods and volumes are declared by io.podman but not served yet: each must raise MethodNotImplemented.
+NOT_SERVED = {
+    "pods.list": lambda c: c.pods.list(),
+    "pods.create": lambda c: c.pods.create("p"),
+    "volumes.list": lambda c: c.volumes.list(),
+    "volumes.create": lambda c: c.volumes.create("v"),
 }
 
 
-@pytest.mark.parametrize("name", sorted(CONTAINER_CALLS))
-def test_container_methods_not_served_yet(client, name):
-    ctr = cpod.Container(client, varlink.Record(id="0123456789ab", names="x"))
+@pytest.mark.parametrize("name", sorted(NOT_SERVED))
+def test_pod_and_volume_methods_not_served_yet(client, name):
     with pytest.raises(errors.MethodNotImplemented) as e:
-        CONTAINER_CALLS[name](client, ctr)
+        NOT_SERVED[name](client)
     assert e.value.error == "org.varlink.service.MethodNotImplemented"
     assert e.value.parameters["method"].startswith("io.podman.")
     assert client.system.ping()  # the connection still works after the error
+
+
+def test_containers(client, tmp_sock_dir):
+    ctr = client.containers.create("busybox", ["sh", "-c", "echo hi; exec sleep 60"], name="t", env=["A=1"],
+                                   tty=False)
+    assert ctr.name == "t" and ctr.status in ("configured", "created") and not ctr.running
+    assert client.containers.exists("t") and not client.containers.exists("x")
+    assert ctr.start().running and ctr.status == "running"
+    assert [c.id for c in client.containers.list()] == [ctr.id] == [c.id for c in client.containers.by_status("running")]
+    assert client.containers.ps()[0].names == "t" and client.containers.get("t").id == ctr.id
+    assert "A=1" in ctr.inspect()["Config"]["Env"]
+    with ctr.logs(follow=True) as logs:
+        line = next(logs)
+    assert line.msg == "hi" and line.device == "stdout" and line.cid == ctr.id
+    assert [l.msg for l in ctr.logs()] == ["hi"]
+    assert ctr.stats().id == ctr.id
+    assert ctr.top("pid", "args")[0].split("\t") == ["PID", "COMMAND"]
+    assert ctr.exec(["sh", "-c", "echo out; echo err >&2; exit 2"]).output() == (b"out\n", b"err\n", 2)
+    assert ctr.pause().status == "paused" and ctr.unpause().status == "running"
+    assert ctr.restart(1).running
+    assert ctr.kill(9).wait() == 137 and ctr.refresh().status == "exited"
+    progress = ctr.commit("committed:1", changes=["CMD [\"sh\"]"], message="m")
+    assert len(progress.wait()) == 64 and client.images.get("committed:1")
+    path = str(tmp_sock_dir / "ctr.tar")
+    assert ctr.export(path) == path and tarfile.is_tarfile(path)
+    with client.system.events() as events:
+        assert next(events).type == "container"
+    assert ctr.remove(force=True) == ctr.id
+    with pytest.raises(errors.ContainerNotFound) as e:
+        client.containers.get("t")
+    assert e.value.parameters["id"] == "t"
+
+    other = client.images.get("busybox").create_container(["sh", "-c", "echo attached"])
+    assert other.attach(start=True).output() == (b"attached\n", b"", 0)
+    assert client.containers.delete_stopped() == [other.id]
 
 
 def test_container_create_checks_the_create_struct_locally(client):

@@ -27,11 +27,11 @@ CALL_TIMEOUT = 20
 
 @pytest.fixture(scope="session")
 def service_bin():
-    """The service as a program: cpod-varlink-dev (the service library with a main of its own)."""
-    path = build_dir() / "src" / "service" / "cpod-varlink-dev"
+    """The service as a command line: `cpod varlink` (its options follow)."""
+    path = build_dir() / "src" / "cpod" / "cpod"
     if not os.access(path, os.X_OK):
-        pytest.skip(f"cpod-varlink-dev is not built in {build_dir()}")
-    return path
+        pytest.skip(f"cpod is not built in {build_dir()}")
+    return [str(path), "varlink"]
 
 
 @pytest.fixture
@@ -111,7 +111,7 @@ class Activated:
     def __init__(self, servers, service_bin, store, path, extra=()):
         self.path = str(path)
         self.address = "unix:" + self.path
-        argv = [socket_activate(), "-l", self.path, str(service_bin), "--root", store.root,
+        argv = [socket_activate(), "-l", self.path, *service_bin, "--root", store.root,
                 "--runroot", store.runroot, *extra]
         self.proc = servers.start(argv, address=self.address)
 
@@ -263,7 +263,7 @@ def test_unimplemented_method(activated):
 # ---- the process: binding, socket file, idle timeout, signals, parallel connections ----
 
 def start_bound(service_bin, store, address, *extra):
-    return subprocess.Popen([str(service_bin), "--root", store.root, "--runroot", store.runroot, *extra, address],
+    return subprocess.Popen([*service_bin, "--root", store.root, "--runroot", store.runroot, *extra, address],
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -298,6 +298,22 @@ def test_socket_mode_from_address(service_bin, store, tmp_sock_dir):
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=5) == 0
         assert not os.path.exists(path)
+    finally:
+        stop(proc)
+
+
+def test_seed_global_varlink_option(service_bin, store, tmp_sock_dir):
+    """The seed's unit file ran `podman --varlink=ADDRESS`: the same as `cpod varlink ADDRESS`."""
+    address = f"unix:{tmp_sock_dir / 'io.projectatomic.podman'}"
+    proc = subprocess.Popen([service_bin[0], "--root", store.root, "--runroot", store.runroot,
+                             f"--varlink={address}"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_for_address(address, proc)
+        assert raw_call(address, f"{ATOMIC}.Ping") == {"parameters": {"ping": {"message": "OK"}}}
+        assert raw_call(address, "io.podman.ListContainers") == {"parameters": {"containers": []}}
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=5) == 0
     finally:
         stop(proc)
 

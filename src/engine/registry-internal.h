@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Shared by the registry client's files: the client and one HTTP exchange. */
+
+#include <curl/curl.h>
+
+#include <vl/json.h>
+
+#include "registry.h"
+
+typedef struct RegistryToken {
+        char *scope;
+        char *token;
+} RegistryToken;
+
+struct RegistryClient {
+        char *host;     /* as users name it: "docker.io", "127.0.0.1:5000" */
+        char *api_host; /* where it answers: "registry-1.docker.io" */
+        bool tls_verify;
+        bool insecure; /* may fall back to http */
+        bool use_http; /* the fallback happened */
+        bool scheme_known;
+        char *user, *pass;
+        char *ca_blob; /* the cert dir's *.crt plus the system bundle, or NULL */
+        size_t ca_len;
+        char *client_cert, *client_key;
+        RegistryScheme scheme; /* what the last challenge asked for */
+        RegistryChallenge challenge;
+        RegistryToken *tokens;
+        size_t n_tokens;
+        CURL *curl;
+};
+
+typedef struct RegistryRequest {
+        const char *method; /* "GET", "HEAD", "PUT", "POST", "PATCH", "DELETE" */
+        const char *path;   /* "/v2/…" below the endpoint, or */
+        const char *url;    /* an absolute URL (an upload's Location) */
+        const char *scope;  /* space-separated token scopes, or NULL */
+        const char *accept;
+        const char *content_type;
+        const char *content_range;
+        /* body: memory, or fd_len bytes of fd from fd_off (fd >= 0); none when both are empty */
+        const void *body;
+        size_t body_len;
+        int fd;
+        uint64_t fd_off, fd_len;
+        size_t max; /* response body limit (0: REGISTRY_ERROR_BODY_MAX) */
+        /* progress of an upload */
+        const RegistryProgress *progress;
+        const char *progress_digest;
+        uint64_t progress_base, progress_total;
+
+        /* the answer */
+        long status;
+        char reason[64];
+        VlBuf resp;
+        bool too_big;
+        char *resp_type, *resp_digest, *location, *www_auth, *link;
+        char *effective_url;
+        /* internal */
+        uint64_t sent;
+} RegistryRequest;
+
+#define REGISTRY_REQUEST_INIT \
+        { .fd = -1 }
+
+/* Run one exchange: answers a 401 challenge (token or Basic) once and
+ * retries, falls back to http for an insecure registry. A transport
+ * failure is an error ("GET url: Connection refused"); any HTTP status is
+ * returned in q->status for the caller to judge. */
+int registry_perform(RegistryClient *c, RegistryRequest *q, CpodError *err);
+void registry_request_done(RegistryRequest *q);
+
+/* "METHOD url: 404 Not Found: <the registry's error message>"; returns -code. */
+int registry_http_error(RegistryRequest *q, int code, CpodError *err);
+
+/* An errno for an HTTP status (404 -> ENOENT, 401/403 -> EACCES, ...). */
+int registry_status_errno(long status);
+
+/* The full URL of a path below the client's endpoint (malloc'ed). */
+char *registry_url(RegistryClient *c, const char *path);
+
+/* Set TLS options and the Authorization header (into *headers) for scope on a
+ * handle used outside registry_perform (parallel blob downloads). */
+int registry_easy_setup(RegistryClient *c, CURL *h, const char *scope, struct curl_slist **headers);
+
+/* CURLOPT_HEADERFUNCTION filling a RegistryRequest's answer fields (status reason, Content-Type, ...). */
+size_t registry_on_header(char *buf, size_t size, size_t nitems, void *userdata);
+
+/* "repository:<repo>:pull" (push adds ",push"), malloc'ed. */
+char *registry_scope(const char *repo, bool push);
