@@ -458,7 +458,8 @@ int spec_capabilities(const ContainerCreateOptions *o, char ***ret, size_t *ret_
                         keep = false;
                 /* "all" means all that we have: the table is in kernel order, so i is the
                  * capability's number; asking for one outside our bounding set fails capset */
-                if (keep && (o->privileged || add_all) && prctl(PR_CAPBSET_READ, (unsigned long)i, 0, 0, 0) != 1)
+                if (keep && (o->privileged || add_all) &&
+                    prctl(PR_CAPBSET_READ, (unsigned long)i, 0, 0, 0) != 1)
                         keep = false;
                 if (keep && ctr_strv_push(&v, &n, c) < 0) {
                         ctr_strv_free(v);
