@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "blob.h"
+#include "container.h"
 #include "db.h"
 #include "engine-internal.h"
 #include "image.h"
@@ -926,13 +927,40 @@ static int image_remove_locked(Engine *e, const Resolved *res, bool force, Garba
                         err, EBUSY,
                         "unable to delete image %s by %s with more than one tag: please force removal",
                         res->id, res->by_id ? "ID" : "digest");
+        _cleanup_free_ char *user = NULL;
+        int r = db_get_text(e->db, "SELECT name FROM containers WHERE image_id = ?1 LIMIT 1",
+                            DB_PARAMS(res->id), &user, err);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                return cpod_error(err, EBUSY, "image used by container %s: image is in use by a container",
+                                  user);
         return image_delete_rows(e, res->id, g, err);
+}
+
+/* rmi --force: the containers of the image go first, as with podman. */
+static int image_remove_containers(Engine *e, const char *ref, CpodError *err) {
+        Image img = {};
+        char **ids = NULL;
+        size_t n = 0, cap = 0;
+        int r = image_get(e, ref, &img, NULL);
+        if (r < 0)
+                return 0; /* the removal itself reports it */
+        r = strv_push_query(e, "SELECT id FROM containers WHERE image_id = ?1", img.id, &ids, &n, &cap, err);
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = container_remove(e, ids[i], true, false, err);
+        strv_free(ids, n);
+        image_done(&img);
+        return r;
 }
 
 int image_remove(Engine *e, const char *ref, bool force, char **ret_removed_id, CpodError *err) {
         Resolved res = {};
         Garbage g = {};
-        int r = db_begin_write(e->db, err);
+        int r = force ? image_remove_containers(e, ref, err) : 0;
+        if (r < 0)
+                return r;
+        r = db_begin_write(e->db, err);
         if (r < 0)
                 return r;
         r = image_resolve(e, ref, &res, err);
@@ -966,10 +994,15 @@ static int image_prune_one(Engine *e, const char *id, bool all, CpodError *err) 
         int r = db_begin_write(e->db, err);
         if (r < 0)
                 return r;
-        r = all ? db_get_text(e->db, "SELECT 1 FROM images WHERE id = ?1", DB_PARAMS(id), NULL, err)
+        /* images that containers use are never pruned */
+        r = all ? db_get_text(e->db,
+                              "SELECT 1 FROM images WHERE id = ?1 AND NOT EXISTS"
+                              " (SELECT 1 FROM containers WHERE image_id = ?1)",
+                              DB_PARAMS(id), NULL, err)
                 : db_get_text(e->db,
                               "SELECT 1 FROM images WHERE id = ?1 AND NOT EXISTS"
-                              " (SELECT 1 FROM image_names WHERE image_id = ?1)",
+                              " (SELECT 1 FROM image_names WHERE image_id = ?1) AND NOT EXISTS"
+                              " (SELECT 1 FROM containers WHERE image_id = ?1)",
                               DB_PARAMS(id), NULL, err);
         if (r > 0) {
                 r = image_delete_rows(e, id, &g, err);
