@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "blob.h"
+#include "container-internal.h"
 #include "db.h"
 #include "engine-internal.h"
 #include "image.h"
@@ -262,6 +263,8 @@ int store_check(Engine *e, bool repair, StoreReport *ret, CpodError *err) {
                 r = check_dir(e, "blobs/sha256", repair, &rep, err);
         if (r >= 0)
                 r = check_dir(e, "tmp", repair, &rep, err);
+        if (r >= 0)
+                r = container_check(e, repair, &rep, err);
         engine_gc_exclusive_end(e);
         engine_unlock_exclusive(e);
         if (r < 0) {
