@@ -104,8 +104,8 @@ def asan_build(build):
         subprocess.run(['meson', 'setup', build, '-Db_sanitize=address,undefined', '-Db_lundef=false',
                         '-Dvalidate_replies=true', '--buildtype=debug'], cwd=ROOT, check=True,
                        stdout=subprocess.DEVNULL)
-    subprocess.run(['ninja', '-C', build] + ['tests/unit/' + t for t in UNIT_TESTS] +
-                   ['tests/fuzz/' + t for t in FUZZ_TARGETS], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    # everything: the container tests need the cpod binary and the test images too
+    subprocess.run(['ninja', '-C', build], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
 
 
 def main():

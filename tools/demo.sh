@@ -1,29 +1,46 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# The demo behind `make demo`: a socket-activated Varlink service started on
-# demand by systemd-socket-activate, discovered and called with `varlink`.
+# The demo behind `make demo`: load the bundled offline busybox image, run a
+# container, then start the API service the way systemd would (socket
+# activation, here by systemd-socket-activate) and talk to it with `varlink`,
+# as the 2018 blog post did.
 set -euo pipefail
 PREFIX=${PREFIX:-/usr/local}
+BUILD=${BUILD:-build}
+cpod=$PREFIX/bin/cpod
 varlink=$PREFIX/bin/varlink
-service=$PREFIX/bin/varlink-certification
-dir=$(mktemp -d)
-sock=$dir/org.varlink.certification
-trap 'kill $activator 2>/dev/null || true; rm -rf "$dir"' EXIT
+dir=$(mktemp -d /tmp/cpod-demo.XXXXXX)
+store=(--root "$dir/root" --runroot "$dir/run")
+sock=$dir/io.projectatomic.podman
+activator=
+cleanup() {
+        [ -n "$activator" ] && kill "$activator" 2>/dev/null
+        "$cpod" "${store[@]}" rm -a -f >/dev/null 2>&1 || true
+        rm -rf "$dir"
+}
+trap cleanup EXIT
 
 run() {
-        echo "\$ $*"
+        echo "\$ $*" | sed "s|$dir|\$DEMO|g; s|$PREFIX/bin/||g"
         "$@"
         echo
 }
 
+echo "# a private store in \$DEMO=$dir"
+echo
+run "$cpod" "${store[@]}" load -i "$BUILD/images/busybox.docker.tar"
+run "$cpod" "${store[@]}" images
+run "$cpod" "${store[@]}" run --rm --network none busybox sh -c 'echo "hello from $(hostname), a busybox container"'
+
 # systemd-socket-activate holds the socket and starts the service on the first connection
-systemd-socket-activate -l "$sock" "$service" >/dev/null 2>&1 &
+systemd-socket-activate -l "$sock" "$cpod" "${store[@]}" --varlink="unix:$sock" >/dev/null 2>&1 &
 activator=$!
 for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
 
+run "$varlink" call "unix:$sock/io.projectatomic.podman.Ping"
 run "$varlink" info "unix:$sock"
-run "$varlink" help "unix:$sock/org.varlink.certification"
-id=$("$varlink" call --json=short "unix:$sock/org.varlink.certification.Start" | sed 's/.*"client_id":"\([0-9a-f]*\)".*/\1/')
-run "$varlink" call "unix:$sock/org.varlink.certification.Test01" "{\"client_id\": \"$id\"}"
-echo "\$ $varlink call unix:$sock/org.nope.Method   # errors exit non-zero"
-"$varlink" call "unix:$sock/org.nope.Method" || echo "(exit code $?)"
+run "$varlink" call "unix:$sock/io.projectatomic.podman.GetVersion"
+run "$varlink" call "unix:$sock/io.projectatomic.podman.ListImages"
+id=$("$cpod" "${store[@]}" images -q | head -n 1)
+run "$varlink" call "unix:$sock/io.projectatomic.podman.TagImage" "{\"name\": \"$id\", \"tagged\": \"demo:latest\"}"
+run "$cpod" "${store[@]}" images
