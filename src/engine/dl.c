@@ -8,6 +8,7 @@
  */
 
 #include <archive.h>
+#include <stdarg.h>
 #include <archive_entry.h>
 #include <dlfcn.h>
 #include <errno.h>
@@ -18,6 +19,9 @@
 #include <string.h>
 #include <zlib.h>
 #include <zstd.h>
+/* the type-checking macros would hide the wrappers' names */
+#define CURL_DISABLE_TYPECHECK
+#include <curl/curl.h>
 
 #include "dl.h"
 
@@ -116,6 +120,36 @@
         X(const char *, ZSTD_getErrorName, (size_t code), (code), dl_zstd_error)
 #define ZSTD_VOID_FUNCS(X)
 
+#define CURL_FUNCS(X)                                                                                      \
+        X(CURLcode, curl_global_init, (long f), (f), CURLE_FAILED_INIT)                                    \
+        X(CURL *, curl_easy_init, (void), (), NULL)                                                        \
+        X(CURLcode, curl_easy_perform, (CURL * c), (c), CURLE_FAILED_INIT)                                 \
+        X(const char *, curl_easy_strerror, (CURLcode e), (e), dl_curl_error)                              \
+        X(char *, curl_easy_escape, (CURL * c, const char *s, int n), (c, s, n), NULL)                     \
+        X(struct curl_slist *, curl_slist_append, (struct curl_slist * l, const char *s), (l, s), NULL)    \
+        X(CURLM *, curl_multi_init, (void), (), NULL)                                                      \
+        X(CURLMcode, curl_multi_add_handle, (CURLM * m, CURL *c), (m, c), CURLM_INTERNAL_ERROR)            \
+        X(CURLMcode, curl_multi_remove_handle, (CURLM * m, CURL *c), (m, c), CURLM_INTERNAL_ERROR)         \
+        X(CURLMcode, curl_multi_perform, (CURLM * m, int *n), (m, n), CURLM_INTERNAL_ERROR)                \
+        X(CURLMcode, curl_multi_poll, (CURLM * m, struct curl_waitfd *w, unsigned n, int t, int *ret),     \
+          (m, w, n, t, ret), CURLM_INTERNAL_ERROR)                                                         \
+        X(CURLMsg *, curl_multi_info_read, (CURLM * m, int *n), (m, n), NULL)                              \
+        X(CURLMcode, curl_multi_cleanup, (CURLM * m), (m), CURLM_INTERNAL_ERROR)
+
+/* Variadic functions: in the table, wrapped by hand below. */
+#define CURL_VARIADIC_FUNCS(X)                                                              \
+        X(CURLcode, curl_easy_setopt, (CURL * c, CURLoption o, ...), (), CURLE_FAILED_INIT) \
+        X(CURLcode, curl_easy_getinfo, (CURL * c, CURLINFO i, ...), (), CURLE_FAILED_INIT)  \
+        X(CURLMcode, curl_multi_setopt, (CURLM * m, CURLMoption o, ...), (), CURLM_INTERNAL_ERROR)
+
+#define CURL_ALL_FUNCS(X) CURL_FUNCS(X) CURL_VARIADIC_FUNCS(X)
+
+#define CURL_VOID_FUNCS(X)                                                  \
+        X(curl_easy_cleanup, (CURL * c), (c))                               \
+        X(curl_easy_reset, (CURL * c), (c))                                 \
+        X(curl_slist_free_all, (struct curl_slist * l), (l))                \
+        X(curl_free, (void *p), (p))
+
 #define TABLE_ENTRY(ret, name, params, args, fail) ret(*name) params;
 #define TABLE_VOID_ENTRY(name, params, args)       void(*name) params;
 #define SYMBOL_NAME(ret, name, params, args, fail) #name,
@@ -158,6 +192,7 @@ DL_LIBRARY(dl_archive, DL_ARCHIVE_SONAME, ARCHIVE_FUNCS, ARCHIVE_VOID_FUNCS)
 DL_LIBRARY(dl_crypto, DL_CRYPTO_SONAME, CRYPTO_FUNCS, CRYPTO_VOID_FUNCS)
 DL_LIBRARY(dl_zlib, DL_ZLIB_SONAME, ZLIB_FUNCS, ZLIB_VOID_FUNCS)
 DL_LIBRARY(dl_zstd, DL_ZSTD_SONAME, ZSTD_FUNCS, ZSTD_VOID_FUNCS)
+DL_LIBRARY(dl_curl, DL_CURL_SONAME, CURL_ALL_FUNCS, CURL_VOID_FUNCS)
 
 static void dl_open(DlLibrary *l) {
         void *h = dlopen(l->soname, RTLD_NOW | RTLD_LOCAL);
@@ -204,10 +239,12 @@ DL_LOADER(dl_archive)
 DL_LOADER(dl_crypto)
 DL_LOADER(dl_zlib)
 DL_LOADER(dl_zstd)
+DL_LOADER(dl_curl)
 
 /* archive_error_string's answer when there is no library to ask. */
 #define dl_archive_error (dl_archive.error[0] ? dl_archive.error : "libarchive is not loaded")
 #define dl_zstd_error    (dl_zstd.error[0] ? dl_zstd.error : "libzstd is not loaded")
+#define dl_curl_error    (dl_curl.error[0] ? dl_curl.error : "libcurl is not loaded")
 
 #define WRAP(lib, table, ret, name, params, args, fail) \
         ret name params {                               \
@@ -229,6 +266,8 @@ DL_LOADER(dl_zstd)
 #define WRAP_CRYPTO_VOID(name, params, args)     WRAP_VOID(dl_crypto, dl_crypto_table, name, params, args)
 #define WRAP_ZLIB(ret, name, params, args, fail) WRAP(dl_zlib, dl_zlib_table, ret, name, params, args, fail)
 #define WRAP_ZSTD(ret, name, params, args, fail) WRAP(dl_zstd, dl_zstd_table, ret, name, params, args, fail)
+#define WRAP_CURL(ret, name, params, args, fail) WRAP(dl_curl, dl_curl_table, ret, name, params, args, fail)
+#define WRAP_CURL_VOID(name, params, args)       WRAP_VOID(dl_curl, dl_curl_table, name, params, args)
 
 ARCHIVE_FUNCS(WRAP_ARCHIVE)
 ARCHIVE_VOID_FUNCS(WRAP_ARCHIVE_VOID)
@@ -236,6 +275,52 @@ CRYPTO_FUNCS(WRAP_CRYPTO)
 CRYPTO_VOID_FUNCS(WRAP_CRYPTO_VOID)
 ZLIB_FUNCS(WRAP_ZLIB)
 ZSTD_FUNCS(WRAP_ZSTD)
+CURL_FUNCS(WRAP_CURL)
+CURL_VOID_FUNCS(WRAP_CURL_VOID)
+
+/* Options and infos carry their argument's type in their number's range
+ * (long, object or function pointer, curl_off_t, blob): pass it on as such. */
+CURLcode curl_easy_setopt(CURL *c, CURLoption o, ...) {
+        if (!dl_ready(&dl_curl, dl_curl_open))
+                return CURLE_FAILED_INIT;
+        va_list ap;
+        CURLcode r;
+        va_start(ap, o);
+        if (o < CURLOPTTYPE_OBJECTPOINT)
+                r = dl_curl_table.curl_easy_setopt(c, o, va_arg(ap, long));
+        else if (o >= CURLOPTTYPE_OFF_T && o < CURLOPTTYPE_BLOB)
+                r = dl_curl_table.curl_easy_setopt(c, o, va_arg(ap, curl_off_t));
+        else
+                r = dl_curl_table.curl_easy_setopt(c, o, va_arg(ap, void *));
+        va_end(ap);
+        return r;
+}
+
+CURLcode curl_easy_getinfo(CURL *c, CURLINFO i, ...) {
+        if (!dl_ready(&dl_curl, dl_curl_open))
+                return CURLE_FAILED_INIT;
+        va_list ap;
+        va_start(ap, i);
+        CURLcode r = dl_curl_table.curl_easy_getinfo(c, i, va_arg(ap, void *)); /* always a pointer */
+        va_end(ap);
+        return r;
+}
+
+CURLMcode curl_multi_setopt(CURLM *m, CURLMoption o, ...) {
+        if (!dl_ready(&dl_curl, dl_curl_open))
+                return CURLM_INTERNAL_ERROR;
+        va_list ap;
+        CURLMcode r;
+        va_start(ap, o);
+        if (o < CURLOPTTYPE_OBJECTPOINT)
+                r = dl_curl_table.curl_multi_setopt(m, o, va_arg(ap, long));
+        else if (o >= CURLOPTTYPE_OFF_T && o < CURLOPTTYPE_BLOB)
+                r = dl_curl_table.curl_multi_setopt(m, o, va_arg(ap, curl_off_t));
+        else
+                r = dl_curl_table.curl_multi_setopt(m, o, va_arg(ap, void *));
+        va_end(ap);
+        return r;
+}
 
 int dl_layer_load(CpodError *err) {
         int r = dl_archive_load(err);

@@ -2,7 +2,7 @@
 #pragma once
 
 /*
- * libarchive, libcrypto, zlib and libzstd, loaded when first needed. Most
+ * libarchive, libcrypto, zlib, libzstd and libcurl, loaded when first needed. Most
  * cpod commands (`cpod images`, `inspect`, `tag`) use none of them, and
  * mapping them (with libarchive's libxml2, ICU and libstdc++) at every start
  * cost more than the rest of such a command. dl.c defines the functions the engine calls
@@ -20,6 +20,7 @@
 #define DL_CRYPTO_SONAME  "libcrypto.so.3"
 #define DL_ZLIB_SONAME    "libz.so.1"
 #define DL_ZSTD_SONAME    "libzstd.so.1"
+#define DL_CURL_SONAME    "libcurl.so.4"
 
 /* Load the library once (later calls return the first result): 0, or -ELIBACC
  * with "cannot load libarchive.so.13: <dlerror>". */
@@ -27,5 +28,6 @@ int dl_archive_load(CpodError *err);
 int dl_crypto_load(CpodError *err);
 int dl_zlib_load(CpodError *err);
 int dl_zstd_load(CpodError *err);
+int dl_curl_load(CpodError *err);
 /* Everything reading a layer stream needs: all four. */
 int dl_layer_load(CpodError *err);

@@ -56,9 +56,10 @@ static const char *parse_value(const char *p, char **ret) {
                                 free(s);
                                 return NULL;
                         }
+                        /* a quoted-pair; control characters are refused escaped or not */
                         if (*p == '\\') {
                                 p++;
-                                if (!*p) {
+                                if (!*p || (unsigned char)*p < 0x20 || *p == 0x7f) {
                                         free(s);
                                         return NULL;
                                 }

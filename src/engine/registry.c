@@ -22,6 +22,7 @@
 #include "manifest.h"
 #include "registries.h"
 #include "registry-internal.h"
+#include "dl.h"
 #include "util.h"
 
 #define CERT_FILE_MAX   (1024u * 1024u)
@@ -143,9 +144,14 @@ int registry_client_new(const char *host, const RegistryOptions *o, RegistryClie
         int r;
 
         o = o ? o : &none;
-        curl_init_once();
         if (!c)
                 return oom(err);
+        r = dl_curl_load(err);
+        if (r < 0) {
+                free(c);
+                return r;
+        }
+        curl_init_once();
         c->host = strdup(host);
         c->api_host = strdup(streq(host, "docker.io") ? "registry-1.docker.io" : host);
         c->curl = curl_easy_init();

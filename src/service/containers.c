@@ -423,20 +423,40 @@ static int method_delete_stopped(VlCall *call, const VlJson *params, unsigned fl
         return reply_one(call, "containers", v);
 }
 
-static int method_wait(VlCall *call, const VlJson *params, unsigned flags, void *userdata) {
+typedef struct WaitJob {
+        VlCall *call;
+        const char *id, *ref;
+} WaitJob;
+
+static int produce_wait(Engine *e, int fd, void *userdata) {
+        const WaitJob *j = userdata;
         CpodError err = {};
+        int code = 0;
+
+        int r = container_wait(e, j->id, "stopped", &code, &err);
+        if (r < 0)
+                return stream_emit_error(fd, j->call, r, &err, j->ref);
+        VlJson *o = vl_json_new_object();
+        if (!o || vl_json_object_set_int(o, "exitcode", code) < 0) {
+                vl_json_unref(o);
+                return -ENOMEM;
+        }
+        return stream_emit(fd, STREAM_FINAL, NULL, o);
+}
+
+/* The engine waits on the exit file (interval, a polling hint, is not
+ * needed). The wait runs as a stream producer, so a client that goes away
+ * does not leave a process waiting for a container that never exits. */
+static int method_wait(VlCall *call, const VlJson *params, unsigned flags, void *userdata) {
         ContainerArgs a;
         Container c = {};
-        int code = 0;
         Engine *e;
 
         if (svc_container_args(call, params, &a) < 0 ||
             svc_get_container(call, userdata, a.name, &e, &c) < 0)
                 return 0;
-        /* the engine waits on the exit file; interval (ms) is a polling hint it does not need */
-        int r = container_wait(e, c.id, "stopped", &code, &err);
-        r = r < 0 ? reply_container_error(call, r, &err, a.name)
-                  : reply_one(call, "exitcode", vl_json_new_int(code));
+        WaitJob j = {.call = call, .id = c.id, .ref = a.name};
+        int r = svc_stream(call, e, produce_wait, &j);
         container_done(&c);
         return r;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 /*
- * Streamed replies (GetContainersLogs, GetEvents): a producer process
+ * Replies made by a process of their own (GetContainersLogs, GetEvents,
+ * WaitContainer): a producer process
  * forked from the connection's process writes one reply per line on a
  * pipe, "<kind><JSON>\n" with kind M (more), F (final) or E (error:
  * {"error": NAME, "parameters": {...}}); the connection's loop passes each
@@ -121,8 +122,10 @@ static int stream_line(Stream *s, char *line, size_t len) {
         VlJson *v = NULL;
         int r;
 
-        if (len < 1 || vl_json_parse(line + 1, len - 1, NULL, &v, NULL) < 0)
-                return reply_error_occurred(s->call, -EBADMSG, NULL), -EBADMSG;
+        if (len < 1 || vl_json_parse(line + 1, len - 1, NULL, &v, NULL) < 0) {
+                (void)reply_error_occurred(s->call, -EBADMSG, NULL);
+                return -EBADMSG;
+        }
         switch (line[0]) {
         case STREAM_MORE:
                 if (!(vl_call_flags(s->call) & VL_CALL_MORE)) {

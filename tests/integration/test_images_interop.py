@@ -482,7 +482,7 @@ def test_hostile_archive_rejected(hostile_env, case):
                                                                                      after[key])
     # nothing named evil anywhere near: not in the test's tree outside the store either
     base = os.path.dirname(sentinel)
-    for dirpath, _, filenames in os.walk(os.path.dirname(base)):
+    for dirpath, _, filenames in os.walk(base):
         assert not [n for n in filenames if n.startswith('evil')], 'evil file written in %s' % dirpath
 
 

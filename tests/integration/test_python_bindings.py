@@ -644,7 +644,8 @@ def test_containers(client, tmp_sock_dir):
     assert ctr.name == "t" and ctr.status in ("configured", "created") and not ctr.running
     assert client.containers.exists("t") and not client.containers.exists("x")
     assert ctr.start().running and ctr.status == "running"
-    assert [c.id for c in client.containers.list()] == [ctr.id] == [c.id for c in client.containers.by_status("running")]
+    assert [c.id for c in client.containers.list()] == [ctr.id]
+    assert [c.id for c in client.containers.by_status("running")] == [ctr.id]
     assert client.containers.ps()[0].names == "t" and client.containers.get("t").id == ctr.id
     assert "A=1" in ctr.inspect()["Config"]["Env"]
     with ctr.logs(follow=True) as logs:
