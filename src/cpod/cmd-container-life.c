@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd-container.h"
+#include "network.h"
 
 typedef struct EachArgs {
         bool all, latest, force, volumes, ignore, running_only, paused_only;
@@ -438,7 +439,31 @@ int cmd_container_cleanup(Cli *cli, int argc, char **argv) {
         return status;
 }
 
-/* No published ports yet: none and host networks have none, so only the container is checked. */
+/* One container's published ports ("8080/tcp -> 127.0.0.1:41235"); with filter ("8080" or "8080/tcp") only
+ * the host side of that port. */
+static int port_print(Engine *e, const Container *c, const char *filter, bool prefix) {
+        CpodError err = {};
+        char **v = NULL, want[64] = "";
+        size_t n = 0;
+        int r = net_container_ports(e, c->id, false, &v, &n, &err);
+        if (r < 0)
+                return cli_engine_error(&err, r);
+        if (filter)
+                snprintf(want, sizeof want, "%s%s -> ", filter, strchr(filter, '/') ? "" : "/tcp");
+        for (size_t i = 0; i < n; i++) {
+                if (filter && startswith(v[i], want))
+                        printf("%s\n", v[i] + strlen(want));
+                else if (!filter && prefix)
+                        printf("%.12s\t%s\n", c->id, v[i]);
+                else if (!filter)
+                        printf("%s\n", v[i]);
+                free(v[i]);
+        }
+        free(v);
+        return CLI_EXIT_OK;
+}
+
+/* Published ports of bridge networks; none, host and joined namespaces have none. */
 int cmd_port(Cli *cli, int argc, char **argv) {
         static const struct option options[] = {
                 {"all", no_argument, NULL, 'a'},
@@ -466,7 +491,18 @@ int cmd_port(Cli *cli, int argc, char **argv) {
                 int r = container_get(e, argv[optind], &ctr, &err);
                 if (r < 0)
                         return cli_engine_error(&err, r);
+                r = port_print(e, &ctr, optind + 1 < argc ? argv[optind + 1] : NULL, false);
                 container_done(&ctr);
+                return r;
         }
+        CpodError err = {};
+        Container *cs = NULL;
+        size_t n = 0;
+        int r = container_list(e, false, &cs, &n, &err);
+        if (r < 0)
+                return cli_engine_error(&err, r);
+        for (size_t i = 0; i < n; i++)
+                (void)port_print(e, &cs[i], NULL, true);
+        container_array_free(cs, n);
         return CLI_EXIT_OK;
 }

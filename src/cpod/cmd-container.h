@@ -40,6 +40,7 @@ enum {
         OPT_CIDFILE,
         OPT_PULL,
         OPT_HELP,
+        OPT_POD,
 };
 
 typedef struct CreateArgs {

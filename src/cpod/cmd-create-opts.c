@@ -50,6 +50,10 @@ void create_args_done(CreateArgs *a) {
         strv_free_n(o->cap_drop, o->n_cap_drop);
         strv_free_n(o->security_opt, o->n_security_opt);
         strv_free_n(o->ulimits, o->n_ulimits);
+        strv_free_n(o->publish, o->n_publish);
+        strv_free_n(o->dns, o->n_dns);
+        strv_free_n(o->add_hosts, o->n_add_hosts);
+        strv_free_n(o->network_aliases, o->n_network_aliases);
         for (size_t i = 0; i < o->n_mounts; i++)
                 mount_done(&o->mounts[i]);
         free(o->mounts);
@@ -353,10 +357,47 @@ static int check_restart(const char *s) {
         return cli_error(-EINVAL, "invalid restart policy \"%s\"", s);
 }
 
+/* Network names are checked by the engine (they must exist). */
 static int check_network(const char *s) {
-        if (streq(s, "none") || streq(s, "host") || startswith(s, "container:") || startswith(s, "ns:"))
+        if (!*s || streq(s, "slirp4netns") || streq(s, "pasta") || startswith(s, "slirp4netns:"))
+                return cli_error(-ENOTSUP, "network mode \"%s\" is not supported", s);
+        return 0;
+}
+
+/* Flags of bridge networks (network.h), numbered apart from cmd-container.h's. */
+enum {
+        OPT_PUBLISH_ALL = 0x1000,
+        OPT_DNS,
+        OPT_ADD_HOST,
+        OPT_IP,
+        OPT_MAC_ADDRESS,
+        OPT_NETWORK_ALIAS,
+};
+
+static int network_flag(CreateArgs *a, int c, const char *arg) {
+        ContainerCreateOptions *o = &a->o;
+
+        switch (c) {
+        case 'p':
+                return strv_push(&o->publish, &o->n_publish, arg);
+        case 'P':
+                o->publish_all = true;
                 return 0;
-        return cli_error(-ENOTSUP, "network mode \"%s\" is not supported yet (use none or host)", s);
+        case OPT_DNS:
+                return strv_push(&o->dns, &o->n_dns, arg);
+        case OPT_ADD_HOST:
+                return strv_push(&o->add_hosts, &o->n_add_hosts, arg);
+        case OPT_NETWORK_ALIAS:
+                return strv_push(&o->network_aliases, &o->n_network_aliases, arg);
+        case OPT_IP:
+                o->ip = arg;
+                return 0;
+        case OPT_MAC_ADDRESS:
+                o->mac_address = arg;
+                return 0;
+        default:
+                return 1;
+        }
 }
 
 static int parse_int(const char *flag, const char *s, int64_t min, int64_t *ret) {
@@ -523,6 +564,9 @@ static int lifecycle_flag(CreateArgs *a, int c, const char *arg) {
                 return 0;
         case OPT_PULL:
                 return 0; /* images come from the local store; nothing is pulled implicitly yet */
+        case OPT_POD:
+                o->pod = arg;
+                return 0;
         default:
                 return 1;
         }
@@ -536,6 +580,8 @@ int create_flag(CreateArgs *a, int c, const char *arg) {
                 r = resource_flag(a, c, arg);
         if (r == 1)
                 r = lifecycle_flag(a, c, arg);
+        if (r == 1)
+                r = network_flag(a, c, arg);
         if (r == -ENOMEM)
                 return cli_error(-ENOMEM, "out of memory");
         return r;
@@ -574,7 +620,16 @@ const char create_options_text[] =
         "(bytes), k (kibibytes), m (mebibytes), or g (gibibytes))\n"
         "      --mount stringArray        Attach a filesystem mount to the container\n"
         "      --name string              Assign a name to the container\n"
-        "      --network string           Connect a container to a network (none, host)\n"
+        "      --add-host host:ip         Add a custom host-to-IP mapping (host:ip)\n"
+        "      --dns strings              Set custom DNS servers\n"
+        "      --ip string                Specify a static IPv4 address for the container\n"
+        "      --mac-address string       Container MAC address (e.g. 92:d0:c6:0a:29:33)\n"
+        "      --network string           Connect a container to a network (bridge, NAME[,NAME], none, "
+        "host, container:ID, ns:PATH)\n"
+        "      --network-alias strings    Add network-scoped alias for the container\n"
+        "  -p, --publish strings          Publish a container's port, or a range of ports, to the host\n"
+        "  -P, --publish-all              Publish all exposed ports to random ports on the host interfaces\n"
+        "      --pod string               Run container in an existing pod, or \"new:NAME\" to create one\n"
         "      --pids-limit int           Tune container pids limit (set -1 for unlimited)\n"
         "      --privileged               Give extended privileges to container\n"
         "      --read-only                Make containers root filesystem read-only\n"
@@ -630,9 +685,17 @@ const struct option create_long_options[] = {
         {"quiet", no_argument, NULL, 'q'},
         {"cidfile", required_argument, NULL, OPT_CIDFILE},
         {"pull", required_argument, NULL, OPT_PULL},
+        {"pod", required_argument, NULL, OPT_POD},
+        {"publish", required_argument, NULL, 'p'},
+        {"publish-all", no_argument, NULL, 'P'},
+        {"dns", required_argument, NULL, OPT_DNS},
+        {"add-host", required_argument, NULL, OPT_ADD_HOST},
+        {"ip", required_argument, NULL, OPT_IP},
+        {"mac-address", required_argument, NULL, OPT_MAC_ADDRESS},
+        {"network-alias", required_argument, NULL, OPT_NETWORK_ALIAS},
         {"help", no_argument, NULL, OPT_HELP},
         {},
 };
 
 /* "+": options end at the image; what follows is the command. */
-const char create_short_options[] = "+e:w:u:h:l:m:v:tidq";
+const char create_short_options[] = "+e:w:u:h:l:m:v:p:Ptidq";

@@ -26,6 +26,8 @@ typedef struct ImageSet {
         Image *imgs;
         size_t n;
         VlJson **configs; /* per image, parsed on demand */
+        VlJson **names;   /* per image, its names as a JSON array shared by its rows, built on demand */
+        bool *listed;     /* per image, whether a row shows it */
 } ImageSet;
 
 static const OutputColumn image_columns[] = {
@@ -221,8 +223,18 @@ static VlJson *labels_copy(const VlJson *config) {
         return l ? vl_json_copy(l) : vl_json_null();
 }
 
+/* An image's names as a JSON array, built once and shared by all its rows: an image with N names has N
+ * rows, and copying the names into each would make the listing quadratic in N. */
+static VlJson *image_names_json(ImageSet *set, const Image *img) {
+        size_t i = (size_t)(img - set->imgs);
+
+        if (!set->names[i])
+                set->names[i] = strings_array(img->names, img->n_names);
+        return vl_json_ref(set->names[i]);
+}
+
 /* The template and table view of a row: display strings, as podman's Go fields print. */
-static VlJson *row_json(const ImageRow *row, const ImagesArgs *a) {
+static VlJson *row_json(const ImageRow *row, ImageSet *set, const ImagesArgs *a) {
         const Image *img = row->img;
         char id[80], size[32], since[64], at[64];
         VlJson *o = vl_json_new_object();
@@ -249,10 +261,10 @@ static VlJson *row_json(const ImageRow *row, const ImagesArgs *a) {
         r |= vl_json_object_set_string(o, "SharedSize", "0 B");
         r |= vl_json_object_set_int(o, "Containers", img->containers);
         r |= vl_json_object_set(o, "Labels", labels_copy(row->config));
-        r |= vl_json_object_set(o, "Names", strings_array(img->names, img->n_names));
+        r |= vl_json_object_set(o, "Names", image_names_json(set, img));
         r |= vl_json_object_set_string(o, "Id", img->id);
         r |= vl_json_object_set_bool(o, "ReadOnly", false);
-        r |= vl_json_object_set(o, "History", strings_array(img->names, img->n_names));
+        r |= vl_json_object_set(o, "History", image_names_json(set, img));
         return r < 0 ? vl_json_unref(o) : o;
 }
 
@@ -309,13 +321,14 @@ static void rows_free(ImageRow *rows, size_t n) {
         free(rows);
 }
 
-static int print_quiet(const ImageRow *rows, size_t n, bool no_trunc) {
+/* Each image once, at its first row. */
+static int print_quiet(const ImageRow *rows, size_t n, ImageSet *set, bool no_trunc) {
         for (size_t i = 0; i < n; i++) {
-                bool seen = false;
-                for (size_t j = 0; j < i && !seen; j++)
-                        seen = rows[j].img == rows[i].img;
-                if (!seen)
-                        printf(no_trunc ? "sha256:%.64s\n" : "%.12s\n", rows[i].img->id);
+                size_t k = (size_t)(rows[i].img - set->imgs);
+                if (set->listed[k])
+                        continue;
+                set->listed[k] = true;
+                printf(no_trunc ? "sha256:%.64s\n" : "%.12s\n", rows[i].img->id);
         }
         return CLI_EXIT_OK;
 }
@@ -329,17 +342,14 @@ static int print_rows(const ImageRow *rows, size_t n, ImageSet *set, const Image
         if (output_is_json(a->out.format)) {
                 if (!(items = vl_json_new_array()))
                         return -ENOMEM;
+                /* In the store's order, each image that has a row once. */
                 for (size_t i = 0; i < set->n; i++)
-                        for (size_t j = 0; j < n; j++)
-                                if (rows[j].img == &set->imgs[i]) {
-                                        if (vl_json_array_append(
-                                                    items, summary_json(rows[j].img, rows[j].config)) < 0)
-                                                return -ENOMEM;
-                                        break;
-                                }
+                        if (set->listed[i] &&
+                            vl_json_array_append(items, summary_json(&set->imgs[i], set->configs[i])) < 0)
+                                return -ENOMEM;
         } else
                 for (size_t i = 0; i < n; i++)
-                        if (vl_json_array_append(table, row_json(&rows[i], a)) < 0)
+                        if (vl_json_array_append(table, row_json(&rows[i], set, a)) < 0)
                                 return -ENOMEM;
         memcpy(cols, image_columns, sizeof(cols));
         cols[2].hidden = !a->digests;
@@ -359,6 +369,7 @@ static int list_images(Engine *e, ImageSet *set, const ImagesArgs *a, CpodError 
                         continue;
                 if (want_config && (r = image_config_cached(e, set, i, &config, err)) < 0)
                         break;
+                set->listed[i] = !a->quiet;
                 for (size_t j = 0; j < set->imgs[i].n_names && r >= 0; j++)
                         r = add_row(&rows, &n, &cap, &set->imgs[i], set->imgs[i].names[j], config);
                 if (set->imgs[i].n_names == 0 && r >= 0)
@@ -368,7 +379,7 @@ static int list_images(Engine *e, ImageSet *set, const ImagesArgs *a, CpodError 
                 sort_key = a->sort;
                 if (n > 0)
                         qsort(rows, n, sizeof(*rows), compare_rows);
-                r = a->quiet ? print_quiet(rows, n, a->no_trunc) : print_rows(rows, n, set, a, err);
+                r = a->quiet ? print_quiet(rows, n, set, a->no_trunc) : print_rows(rows, n, set, a, err);
         }
         rows_free(rows, n);
         if (r == -ENOMEM && err->code == 0)
@@ -481,13 +492,19 @@ int cmd_images(Cli *cli, int argc, char **argv) {
                 return CLI_EXIT_ERROR;
         }
         r = image_list(e, &set.imgs, &set.n, &err);
-        if (r >= 0 && set.n > 0 && !(set.configs = calloc(set.n, sizeof(VlJson *))))
+        if (r >= 0 && set.n > 0 &&
+            (!(set.configs = calloc(set.n, sizeof(VlJson *))) ||
+             !(set.names = calloc(set.n, sizeof(VlJson *))) || !(set.listed = calloc(set.n, sizeof(bool)))))
                 r = cpod_error(&err, ENOMEM, "out of memory");
         if (r >= 0)
                 r = list_images(e, &set, &a, &err);
         for (size_t i = 0; set.configs && i < set.n; i++)
                 vl_json_unref(set.configs[i]);
+        for (size_t i = 0; set.names && i < set.n; i++)
+                vl_json_unref(set.names[i]);
         free(set.configs);
+        free(set.names);
+        free(set.listed);
         image_array_free(set.imgs, set.n);
         free(a.filters);
         return r < 0 ? cli_engine_error(&err, r) : CLI_EXIT_OK;

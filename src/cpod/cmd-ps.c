@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd-container.h"
+#include "network.h"
 #include "output.h"
 
 typedef struct PsArgs {
@@ -289,6 +290,24 @@ static int set_size(Engine *e, const Container *c, VlJson *row, VlJson *item) {
         return r;
 }
 
+/* The PORTS cell: published ports as "127.0.0.1:41235->8080/tcp, ...". */
+static int set_ports(Engine *e, const Container *c, VlJson *row) {
+        char **v = NULL;
+        size_t n = 0;
+        VlBuf b = VL_BUF_INIT;
+        int r = net_container_ports(e, c->id, true, &v, &n, NULL);
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = (i > 0 ? vl_buf_append_str(&b, ", ") : 0) < 0 ? -ENOMEM : vl_buf_append_str(&b, v[i]);
+        if (r >= 0 && n > 0)
+                r = vl_buf_append_char(&b, 0) < 0 ? -ENOMEM
+                                                  : vl_json_object_set_string(row, "Ports", b.data);
+        for (size_t i = 0; i < n; i++)
+                free(v[i]);
+        free(v);
+        vl_buf_free(&b);
+        return r;
+}
+
 /* The display row: the table's cells and the template fields. */
 static VlJson *ps_row(const Container *c, const PsArgs *a) {
         _cleanup_(vl_json_unrefp) VlJson *o = ps_item(c);
@@ -329,7 +348,7 @@ static int print_ps(Engine *e, const Container *cs, size_t n, const PsArgs *a, C
                 }
                 _cleanup_(vl_json_unrefp) VlJson *row = ps_row(&cs[i], a), *item = ps_item(&cs[i]);
                 if (!row || !item || (a->size && set_size(e, &cs[i], row, item) < 0) ||
-                    vl_json_array_append(rows, TAKE_PTR(row)) < 0 ||
+                    set_ports(e, &cs[i], row) < 0 || vl_json_array_append(rows, TAKE_PTR(row)) < 0 ||
                     vl_json_array_append(items, TAKE_PTR(item)) < 0)
                         return cpod_error(err, ENOMEM, "out of memory");
         }

@@ -26,6 +26,9 @@ typedef struct Cli {
         Engine *engine;                   /* opened on first use */
         const struct CliCommand *command; /* the command being run */
         char path[64];                    /* "cpod image ls": the command as typed, for messages */
+        bool remote;                      /* --remote, --url: run the command through a service (remote.h) */
+        const char *remote_url;           /* --url ADDRESS */
+        struct VlClient *client;          /* remote mode's connection, opened on first use */
 } Cli;
 
 typedef struct CliCommand CliCommand;

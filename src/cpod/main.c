@@ -5,8 +5,11 @@
 #include <string.h>
 
 #include "cmd-container.h"
+#include "cmd-pod.h"
+#include "cmd-network.h"
 #include "cmd-volume.h"
 #include "cmd-registry.h"
+#include "remote.h"
 #include "service.h"
 
 static int cmd_varlink(Cli *cli, int argc, char **argv);
@@ -26,6 +29,7 @@ static const CliCommand top_commands[] = {
          NULL},
         {"export", "[options] CONTAINER", "Export container's filesystem contents as a tar archive",
          cmd_export, NULL},
+        {"generate", "", "Generate structured data based on containers and pods", NULL, cli_generate_commands},
         {"history", "[options] IMAGE", "Show history of a specified image", cmd_history, NULL},
         {"image", "", "Manage images", NULL, cli_image_commands},
         {"images", "[options] [IMAGE]", "List images in local storage", cmd_images, NULL},
@@ -45,8 +49,11 @@ static const CliCommand top_commands[] = {
         {"manifest", "", "Manipulate manifest lists and image indexes", NULL, cli_manifest_commands},
         {"mount", "[options] [CONTAINER...]", "Mount a working container's root filesystem", cmd_mount,
          NULL},
+        {"network", "", "Manage networks", NULL, cli_network_commands},
         {"pause", "[options] CONTAINER [CONTAINER...]", "Pause all the processes in one or more containers",
          cmd_pause, NULL},
+        {"play", "", "Play containers, pods or volumes from a structured file", NULL, cli_play_commands},
+        {"pod", "", "Manage pods", NULL, cli_pod_commands},
         {"port", "[options] CONTAINER [PORT]", "List port mappings or a specific mapping for the container",
          cmd_port, NULL},
         {"ps", "[options]", "List containers", cmd_ps, NULL},
@@ -140,6 +147,9 @@ static void usage(FILE *f) {
               "      --log-level string         Log messages above specified level (debug, info, warn, "
               "error)\n"
               "                                 (default \"warn\")\n"
+              "  -r, --remote                   Access a remote cpod or podman service over Varlink\n"
+              "                                 ($CONTAINER_HOST, $PODMAN_VARLINK_ADDRESS, "
+              "$PODMAN_VARLINK_BRIDGE)\n"
               "      --registries-conf string   Path to registries.conf (default "
               "$CONTAINERS_REGISTRIES_CONF,\n"
               "                                 else /etc/containers/registries.conf)\n"
@@ -150,6 +160,8 @@ static void usage(FILE *f) {
               "                                 stored\n"
               "      --storage-driver string    Select which storage driver is used to manage storage of\n"
               "                                 images and containers (overlay, vfs)\n"
+              "      --url string               The service's Varlink address (unix:/path, tcp:HOST:PORT);\n"
+              "                                 implies --remote\n"
               "  -v, --version                  Version of cpod\n",
               f);
 }
@@ -279,7 +291,15 @@ static int cmd_varlink(Cli *cli, int argc, char **argv) {
 }
 
 static int parse_global(Cli *cli, int argc, char **argv) {
-        enum { ARG_ROOT = 0x100, ARG_RUNROOT, ARG_DRIVER, ARG_LOG_LEVEL, ARG_REGISTRIES, ARG_VARLINK };
+        enum {
+                ARG_ROOT = 0x100,
+                ARG_RUNROOT,
+                ARG_DRIVER,
+                ARG_LOG_LEVEL,
+                ARG_REGISTRIES,
+                ARG_VARLINK,
+                ARG_URL,
+        };
         static const struct option options[] = {
                 {"root", required_argument, NULL, ARG_ROOT},
                 {"runroot", required_argument, NULL, ARG_RUNROOT},
@@ -287,6 +307,8 @@ static int parse_global(Cli *cli, int argc, char **argv) {
                 {"log-level", required_argument, NULL, ARG_LOG_LEVEL},
                 {"registries-conf", required_argument, NULL, ARG_REGISTRIES},
                 {"varlink", required_argument, NULL, ARG_VARLINK},
+                {"remote", no_argument, NULL, 'r'},
+                {"url", required_argument, NULL, ARG_URL},
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, 'v'},
                 {},
@@ -294,7 +316,7 @@ static int parse_global(Cli *cli, int argc, char **argv) {
         int c;
 
         /* '+': stop at the command; its own options follow it. */
-        while ((c = cli_getopt(cli, argc, argv, "+hv", options)) >= 0) {
+        while ((c = cli_getopt(cli, argc, argv, "+hrv", options)) >= 0) {
                 switch (c) {
                 case ARG_ROOT:
                         cli->options.root = optarg;
@@ -314,6 +336,13 @@ static int parse_global(Cli *cli, int argc, char **argv) {
                         break;
                 case ARG_REGISTRIES:
                         cli->options.registries_conf = optarg;
+                        break;
+                case 'r':
+                        cli->remote = true;
+                        break;
+                case ARG_URL: /* a Varlink address: unix:/path, tcp:host:port, exec:/path */
+                        cli->remote = true;
+                        cli->remote_url = optarg;
                         break;
                 case ARG_VARLINK: /* the seed's `cpod --varlink=ADDRESS`: `cpod varlink ADDRESS` */
                         varlink_address = optarg;
@@ -359,6 +388,8 @@ static int dispatch(Cli *cli, const CliCommand *table, int argc, char **argv) {
                 return dispatch(cli, cmd->subcommands, argc - 1, argv + 1);
         }
         optind = 0; /* the command's getopt starts afresh at argv[1] */
+        if (cli->remote)
+                return remote_run(cli, argc, argv);
         return cmd->run(cli, argc, argv);
 }
 
@@ -382,6 +413,7 @@ int main(int argc, char **argv) {
         signal(SIGPIPE, SIG_IGN);
 
         r = dispatch(&cli, top_commands, argc - optind, argv + optind);
+        remote_close(&cli);
         engine_close(cli.engine);
         if (fflush(stdout) != 0 && r == 0 && errno != EPIPE)
                 r = cli_error(CLI_EXIT_ERROR, "writing the output: %s", strerror(errno));

@@ -128,7 +128,17 @@ static int ar_normalize_name(const char *s, const char *domain, char **ret, Cpod
 
 /* ---- loading ---- */
 
-/* Blobs a failed load added are removed again: remember which ones were new. */
+/* A load in progress: the blobs it added (a failed load removes them again) and whether the files it
+ * reads are its own staging copies, which may become blobs without being copied. */
+typedef struct Loading {
+        StrV added;
+        bool staged;
+} Loading;
+
+static void loading_done(Loading *ld) {
+        strv_done(&ld->added);
+}
+
 static int ar_hash_fd(int fd, char ret[DIGEST_MAX]) {
         Sha256 *h = NULL;
         uint8_t buf[64 * 1024];
@@ -147,13 +157,26 @@ static int ar_hash_fd(int fd, char ret[DIGEST_MAX]) {
         return n < 0 ? -errno : 0;
 }
 
-static int ar_put_fd(Engine *e, StrV *added, int fd, const char *expected, char ret[DIGEST_MAX],
+/* Store the blob in fd, verified against expected when given; remember it when it is new to the store.
+ * A staged file becomes the blob itself: hashed once, linked, never copied. */
+static int ar_put_fd(Engine *e, Loading *ld, int fd, const char *expected, char ret[DIGEST_MAX],
                      uint64_t *ret_size, CpodError *err) {
         char d[DIGEST_MAX];
+        bool created = false;
         /* Held before looking: a blob seen here stays until the image is recorded. */
         int h = engine_gc_hold(e, err);
         if (h < 0)
                 return h;
+        if (ld->staged) {
+                int r = blob_adopt_fd(e, fd, expected, d, ret_size, &created, err);
+                if (r < 0)
+                        return r;
+                if (ret)
+                        memcpy(ret, d, DIGEST_MAX);
+                if (created && strv_push(&ld->added, d) < 0)
+                        return cpod_error(err, ENOMEM, "out of memory");
+                return 0;
+        }
         if (!expected) {
                 int r = ar_hash_fd(fd, d);
                 if (r < 0)
@@ -162,12 +185,12 @@ static int ar_put_fd(Engine *e, StrV *added, int fd, const char *expected, char 
         }
         bool had = blob_exists(e, expected);
         int r = blob_put_fd(e, fd, expected, ret, ret_size, err);
-        if (r >= 0 && !had && strv_push(added, expected) < 0)
+        if (r >= 0 && !had && strv_push(&ld->added, expected) < 0)
                 return cpod_error(err, ENOMEM, "out of memory");
         return r;
 }
 
-static int ar_put_mem(Engine *e, StrV *added, const char *p, size_t n, char ret[DIGEST_MAX],
+static int ar_put_mem(Engine *e, Loading *ld, const char *p, size_t n, char ret[DIGEST_MAX],
                       CpodError *err) {
         char d[DIGEST_MAX];
         int h = engine_gc_hold(e, err);
@@ -176,12 +199,12 @@ static int ar_put_mem(Engine *e, StrV *added, const char *p, size_t n, char ret[
         sha256_digest(p, n, d);
         bool had = blob_exists(e, d);
         int r = blob_put(e, p, n, ret, err);
-        if (r >= 0 && !had && strv_push(added, d) < 0)
+        if (r >= 0 && !had && strv_push(&ld->added, d) < 0)
                 return cpod_error(err, ENOMEM, "out of memory");
         return r;
 }
 
-static int ar_put_layout_blob(Engine *e, StrV *added, int dir_fd, const char *digest, CpodError *err) {
+static int ar_put_layout_blob(Engine *e, Loading *ld, int dir_fd, const char *digest, CpodError *err) {
         char path[128];
         if (!digest_valid(digest))
                 return cpod_error(err, EINVAL, "invalid digest `%s`", digest);
@@ -194,11 +217,11 @@ static int ar_put_layout_blob(Engine *e, StrV *added, int dir_fd, const char *di
         _cleanup_close_ int fd = ar_open(dir_fd, path, err);
         if (fd < 0)
                 return fd;
-        return ar_put_fd(e, added, fd, digest, NULL, NULL, err);
+        return ar_put_fd(e, ld, fd, digest, NULL, NULL, err);
 }
 
 /* Store one manifest (and its config and layers) of a layout; an index is narrowed to this platform. */
-static int ar_load_layout_manifest(Engine *e, StrV *added, int dir_fd, const char *digest,
+static int ar_load_layout_manifest(Engine *e, Loading *ld, int dir_fd, const char *digest,
                                    const char *media_type, char ret_digest[DIGEST_MAX], CpodError *err) {
         _cleanup_free_ char *text = NULL;
         size_t len;
@@ -209,7 +232,7 @@ static int ar_load_layout_manifest(Engine *e, StrV *added, int dir_fd, const cha
         for (unsigned depth = 0;; depth++) {
                 if (depth > 2)
                         return cpod_error(err, ELOOP, "image index nested too deeply");
-                r = ar_put_layout_blob(e, added, dir_fd, digest, err);
+                r = ar_put_layout_blob(e, ld, dir_fd, digest, err);
                 if (r < 0)
                         return r;
                 free(text);
@@ -232,9 +255,9 @@ static int ar_load_layout_manifest(Engine *e, StrV *added, int dir_fd, const cha
                 media_type = NULL;
                 manifest_done(&m);
         }
-        r = ar_put_layout_blob(e, added, dir_fd, m.config.digest, err);
+        r = ar_put_layout_blob(e, ld, dir_fd, m.config.digest, err);
         for (size_t i = 0; r >= 0 && i < m.n_layers; i++)
-                r = ar_put_layout_blob(e, added, dir_fd, m.layers[i].digest, err);
+                r = ar_put_layout_blob(e, ld, dir_fd, m.layers[i].digest, err);
         manifest_done(&m);
         if (r >= 0 && digest != ret_digest)
                 snprintf(ret_digest, DIGEST_MAX, "%s", digest);
@@ -255,7 +278,7 @@ static int ar_layout_entry_name(const VlJson *entry, char **ret, CpodError *err)
         return 0;
 }
 
-static int ar_load_layout(Engine *e, StrV *added, int dir_fd, StrV *loaded, CpodError *err) {
+static int ar_load_layout(Engine *e, Loading *ld, int dir_fd, StrV *loaded, CpodError *err) {
         _cleanup_json_ VlJson *index = NULL;
         const VlJson *entry;
         int r;
@@ -276,7 +299,7 @@ static int ar_load_layout(Engine *e, StrV *added, int dir_fd, StrV *loaded, Cpod
 
                 if (!digest || !digest_valid(digest))
                         return cpod_error(err, EINVAL, "index.json: an entry has no valid digest");
-                r = ar_load_layout_manifest(e, added, dir_fd, digest, mt, mdigest, err);
+                r = ar_load_layout_manifest(e, ld, dir_fd, digest, mt, mdigest, err);
                 if (r >= 0)
                         r = ar_layout_entry_name(entry, &name, err);
                 if (r < 0)
@@ -285,7 +308,7 @@ static int ar_load_layout(Engine *e, StrV *added, int dir_fd, StrV *loaded, Cpod
                 r = image_commit_manifest(e, mdigest, names, name ? 1 : 0, id, err);
                 if (r < 0)
                         return r;
-                strv_done(added); /* the image holds them now */
+                strv_done(&ld->added); /* the image holds them now */
                 if (strv_push(loaded, name ? name : id) < 0)
                         return cpod_error(err, ENOMEM, "out of memory");
         }
@@ -312,7 +335,7 @@ static VlJson *ar_descriptor(const char *media_type, const char *digest, uint64_
 }
 
 /* Store the config and layers of one manifest.json entry and synthesise its manifest. */
-static int ar_docker_manifest(Engine *e, StrV *added, int dir_fd, const char *config_path,
+static int ar_docker_manifest(Engine *e, Loading *ld, int dir_fd, const char *config_path,
                               const VlJson *layers, char ret_digest[DIGEST_MAX], CpodError *err) {
         _cleanup_free_ char *config = NULL, *text = NULL;
         _cleanup_json_ VlJson *m = vl_json_new_object(), *ls = vl_json_new_array();
@@ -334,7 +357,7 @@ static int ar_docker_manifest(Engine *e, StrV *added, int dir_fd, const char *co
         if (vl_json_array_length(layers) != n_diff)
                 return cpod_error(err, EINVAL, "manifest.json lists %zu layers, the config %zu",
                                   vl_json_array_length(layers), n_diff);
-        r = ar_put_mem(e, added, config, clen, cdigest, err);
+        r = ar_put_mem(e, ld, config, clen, cdigest, err);
         if (r < 0)
                 return r;
         VL_JSON_FOREACH_ELEMENT (l, layers) {
@@ -347,7 +370,7 @@ static int ar_docker_manifest(Engine *e, StrV *added, int dir_fd, const char *co
                 if (fd < 0)
                         return fd;
                 const char *mt = ar_layer_media_type(fd);
-                r = ar_put_fd(e, added, fd, NULL, ldigest, &size, err);
+                r = ar_put_fd(e, ld, fd, NULL, ldigest, &size, err);
                 if (r < 0)
                         return cpod_error_wrap(err, "layer `%s`", lp);
                 if (vl_json_array_append(ls, ar_descriptor(mt, ldigest, size)) < 0)
@@ -358,10 +381,10 @@ static int ar_docker_manifest(Engine *e, StrV *added, int dir_fd, const char *co
             vl_json_object_set(m, "config", ar_descriptor(MT_OCI_CONFIG, cdigest, clen)) < 0 ||
             vl_json_object_set(m, "layers", vl_json_ref(ls)) < 0 || !(text = vl_json_to_string(m, 0)))
                 return cpod_error(err, ENOMEM, "out of memory");
-        return ar_put_mem(e, added, text, strlen(text), ret_digest, err);
+        return ar_put_mem(e, ld, text, strlen(text), ret_digest, err);
 }
 
-static int ar_load_docker(Engine *e, StrV *added, int dir_fd, StrV *loaded, CpodError *err) {
+static int ar_load_docker(Engine *e, Loading *ld, int dir_fd, StrV *loaded, CpodError *err) {
         _cleanup_json_ VlJson *list = NULL;
         const VlJson *entry;
         int r;
@@ -395,13 +418,13 @@ static int ar_load_docker(Engine *e, StrV *added, int dir_fd, StrV *loaded, Cpod
                         if (r < 0)
                                 return cpod_error(err, ENOMEM, "out of memory");
                 }
-                r = ar_docker_manifest(e, added, dir_fd, config, layers, mdigest, err);
+                r = ar_docker_manifest(e, ld, dir_fd, config, layers, mdigest, err);
                 if (r >= 0)
                         r = image_commit_manifest(e, mdigest, (const char *const *)names.v, names.n, id,
                                                   err);
                 if (r < 0)
                         return r;
-                strv_done(added); /* the image holds them now */
+                strv_done(&ld->added); /* the image holds them now */
                 for (size_t i = 0; i < names.n; i++)
                         if (strv_push(loaded, names.v[i]) < 0)
                                 return cpod_error(err, ENOMEM, "out of memory");
@@ -411,19 +434,19 @@ static int ar_load_docker(Engine *e, StrV *added, int dir_fd, StrV *loaded, Cpod
         return 0;
 }
 
-static int ar_load_dir(Engine *e, StrV *added, int dir_fd, const char *what, StrV *loaded, CpodError *err) {
+static int ar_load_dir(Engine *e, Loading *ld, int dir_fd, const char *what, StrV *loaded, CpodError *err) {
         int r;
         if (faccessat(dir_fd, "manifest.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-                r = ar_load_docker(e, added, dir_fd, loaded, err);
+                r = ar_load_docker(e, ld, dir_fd, loaded, err);
         else if (faccessat(dir_fd, "index.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-                r = ar_load_layout(e, added, dir_fd, loaded, err);
+                r = ar_load_layout(e, ld, dir_fd, loaded, err);
         else
                 return cpod_error(err, EINVAL, "`%s` is neither a docker-archive nor an OCI image", what);
         return r;
 }
 
 /* Unpack an archive file (any compression) with the safe extractor, then load from there. */
-static int ar_load_file(Engine *e, StrV *added, const char *path, StrV *loaded, CpodError *err) {
+static int ar_load_file(Engine *e, Loading *ld, const char *path, StrV *loaded, CpodError *err) {
         _cleanup_free_ char *stage = NULL;
         _cleanup_close_ int fd = -1, stage_fd = -1;
         int r;
@@ -442,14 +465,17 @@ static int ar_load_file(Engine *e, StrV *added, const char *path, StrV *loaded, 
                 r = cpod_error_errno(err, errno, "open `%s`", stage);
         else
                 r = layer_extract_to(fd, stage_fd, err);
+        ld->staged = true; /* the unpacked files are ours: blobs are linked from there */
         if (r >= 0)
-                r = ar_load_dir(e, added, stage_fd, path, loaded, err);
+                r = ar_load_dir(e, ld, stage_fd, path, loaded, err);
+        ld->staged = false;
         layer_rm_rf_at(AT_FDCWD, stage);
         return r;
 }
 
 int image_load(Engine *e, const char *path, char ***ret_names, size_t *ret_n, CpodError *err) {
-        _cleanup_(strv_done) StrV loaded = {}, added = {};
+        _cleanup_(strv_done) StrV loaded = {};
+        _cleanup_(loading_done) Loading ld = {};
         const char *p;
         struct stat st;
         int r;
@@ -458,16 +484,16 @@ int image_load(Engine *e, const char *path, char ***ret_names, size_t *ret_n, Cp
             (p = startswith(path, "oci:")))
                 path = p;
         if (streq(path, "-") || (stat(path, &st) == 0 && !S_ISDIR(st.st_mode)))
-                r = ar_load_file(e, &added, path, &loaded, err);
+                r = ar_load_file(e, &ld, path, &loaded, err);
         else {
                 _cleanup_close_ int dir_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (dir_fd < 0)
                         return cpod_error_errno(err, errno, "open `%s`", path);
-                r = ar_load_dir(e, &added, dir_fd, path, &loaded, err);
+                r = ar_load_dir(e, &ld, dir_fd, path, &loaded, err);
         }
         if (r < 0) {
                 /* leave the store as it was: blobs this load brought and no image uses go again */
-                blob_remove_unused(e, added.v, added.n);
+                blob_remove_unused(e, ld.added.v, ld.added.n);
                 engine_gc_release(e);
                 return cpod_error_wrap(err, "load `%s`", path);
         }

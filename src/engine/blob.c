@@ -235,6 +235,83 @@ int blob_put_fd(Engine *e, int fd, const char *expected, char ret_digest[DIGEST_
         return r;
 }
 
+static int blob_hash_fd(int fd, char ret[DIGEST_MAX], uint64_t *ret_size) {
+        _cleanup_free_ uint8_t *buf = malloc(BLOB_BUFSIZE);
+        Sha256 *h = NULL;
+        uint64_t size = 0;
+        ssize_t n;
+
+        if (!buf || sha256_new(&h) < 0) {
+                sha256_free(h);
+                return -ENOMEM;
+        }
+        while ((n = pread(fd, buf, BLOB_BUFSIZE, (off_t)size)) != 0) {
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        sha256_free(h);
+                        return -errno;
+                }
+                sha256_update(h, buf, (size_t)n);
+                size += (uint64_t)n;
+        }
+        sha256_final(h, ret);
+        sha256_free(h);
+        *ret_size = size;
+        return 0;
+}
+
+int blob_adopt_fd(Engine *e, int fd, const char *expected, char ret_digest[DIGEST_MAX], uint64_t *ret_size,
+                  bool *ret_new, CpodError *err) {
+        char digest[DIGEST_MAX], rel[DIGEST_MAX + 16], proc[64];
+        uint64_t size = 0;
+        struct stat st;
+        bool created = false;
+        int r = dl_crypto_load(err);
+
+        if (r < 0)
+                return r;
+        r = engine_gc_hold(e, err);
+        if (r < 0)
+                return r;
+        if (fstat(fd, &st) < 0)
+                return cpod_error_errno(err, errno, "stat a blob");
+        if (!S_ISREG(st.st_mode))
+                return cpod_error(err, EINVAL, "a blob is not a regular file");
+        r = blob_hash_fd(fd, digest, &size);
+        if (r < 0)
+                return cpod_error_errno(err, -r, "read a blob");
+        if (expected && !streq(expected, digest))
+                return cpod_error(err, EBADMSG, "digest mismatch: expected %s, got %s", expected, digest);
+        blob_rel_path(digest, rel);
+        if (faccessat(e->root_fd, rel, F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
+                /* the file came out of an archive: give it a blob's owner and mode before it is one */
+                if (fchown(fd, geteuid(), getegid()) < 0 || fchmod(fd, 0644) < 0 || fsync(fd) < 0)
+                        return cpod_error_errno(err, errno, "prepare a blob in `%s/tmp`", e->root);
+                snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+                if (linkat(AT_FDCWD, proc, e->root_fd, rel, AT_SYMLINK_FOLLOW) == 0)
+                        created = true;
+                else if (errno != EEXIST) {
+                        /* no /proc, or the file is on another filesystem: copy it */
+                        bool had = blob_exists(e, digest);
+                        if (lseek(fd, 0, SEEK_SET) < 0)
+                                return cpod_error_errno(err, errno, "read a blob");
+                        r = blob_put_fd(e, fd, digest, NULL, NULL, err);
+                        if (r < 0)
+                                return r;
+                        created = !had;
+                }
+                if (created && (r = fsync_blob_dir(e, err)) < 0)
+                        return r;
+        }
+        memcpy(ret_digest, digest, DIGEST_MAX);
+        if (ret_size)
+                *ret_size = size;
+        if (ret_new)
+                *ret_new = created;
+        return 0;
+}
+
 bool blob_exists(Engine *e, const char *digest) {
         char rel[DIGEST_MAX + 16];
         if (blob_rel_path(digest, rel) < 0)

@@ -31,6 +31,11 @@ int blob_put(Engine *e, const void *p, size_t n, char ret_digest[DIGEST_MAX], Cp
 /* Copy a blob from an fd (to EOF), verifying expected when given. */
 int blob_put_fd(Engine *e, int fd, const char *expected, char ret_digest[DIGEST_MAX], uint64_t *ret_size,
                 CpodError *err);
+/* Make a file of the store's own (a staging copy under <root>/tmp, nobody else's) a blob without copying
+ * it: hash it, verify expected when given, sync it and link it into place. *ret_new tells whether the
+ * store did not hold the blob before. */
+int blob_adopt_fd(Engine *e, int fd, const char *expected, char ret_digest[DIGEST_MAX], uint64_t *ret_size,
+                  bool *ret_new, CpodError *err);
 
 bool blob_exists(Engine *e, const char *digest);
 /* Path of a blob (malloc'ed); the blob may not exist. -EINVAL for a bad digest. */

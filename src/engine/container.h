@@ -80,12 +80,25 @@ typedef struct ContainerCreateOptions {
         ContainerMount *mounts; /* from -v, --mount and --tmpfs (the CLI parses them) */
         size_t n_mounts;
         const char *restart;     /* "no", "on-failure[:N]", "always", "unless-stopped" */
-        const char *network;     /* "none", "host", "bridge" (later), "container:ID", "ns:PATH" */
+        const char *network; /* "none", "host", "bridge", network names ("a,b"), "container:ID", "ns:PATH";
+                              * NULL: "bridge" when ports are published, else "none" */
         const char *runtime;     /* "crun" (default), "runc", or a path */
         const char *log_driver;  /* "k8s-file" (default), "none" */
         const char *stop_signal; /* default from the image, else SIGTERM */
         int stop_timeout;        /* seconds, default 10 */
         const char *detach_keys; /* default "ctrl-p,ctrl-q" */
+        const char *pod;         /* join this pod (name or ID), or "new:NAME" to create it first */
+        /* bridge networks (network.h) */
+        char **publish; /* -p "[host_ip:][host_port:]container_port[/proto]" */
+        size_t n_publish;
+        bool publish_all; /* -P: the image's exposed ports on random host ports */
+        char **dns;       /* --dns servers */
+        size_t n_dns;
+        char **add_hosts; /* --add-host "name:ip" */
+        size_t n_add_hosts;
+        char **network_aliases; /* --network-alias */
+        size_t n_network_aliases;
+        const char *ip, *mac_address; /* --ip, --mac-address */
 } ContainerCreateOptions;
 
 typedef struct Container {

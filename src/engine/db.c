@@ -13,7 +13,7 @@
 #include "db.h"
 #include "util.h"
 
-#define DB_VERSION 3
+#define DB_VERSION 5
 /* Total time a writer keeps retrying BEGIN IMMEDIATE or COMMIT after
  * SQLite's own busy handler gave up (it returns SQLITE_BUSY at once in a few
  * cases, e.g. while another connection recovers the WAL). */
@@ -103,11 +103,37 @@ static const char db_schema_v3[] =
         " PRIMARY KEY(container_id, volume_name));"
         "CREATE INDEX container_volumes_volume ON container_volumes(volume_name);";
 
+/* Pods (pod.c): config holds the create options (hostname, shared namespaces, labels, infra image,
+ * network) as a JSON object; infra_id names the infra container (containers.pod_id links members). */
+static const char db_schema_v4[] = "CREATE TABLE pods ("
+                                   " id TEXT PRIMARY KEY,"
+                                   " name TEXT NOT NULL UNIQUE,"
+                                   " created INTEGER NOT NULL,"
+                                   " infra_id TEXT,"
+                                   " config TEXT NOT NULL DEFAULT '{}');"
+                                   "CREATE INDEX containers_pod ON containers(pod_id);";
+
+/* Networks (network.c, netns.c): the documents are files; these rows hold which container is configured
+ * for which network, and the addresses handed out (released at teardown). */
+static const char db_schema_v5[] = "CREATE TABLE container_networks ("
+                                   " container_id TEXT NOT NULL,"
+                                   " network TEXT NOT NULL,"
+                                   " PRIMARY KEY(container_id, network));"
+                                   "CREATE INDEX container_networks_network ON container_networks(network);"
+                                   "CREATE TABLE network_ips ("
+                                   " network TEXT NOT NULL,"
+                                   " ip TEXT NOT NULL,"
+                                   " container_id TEXT NOT NULL,"
+                                   " PRIMARY KEY(network, ip));"
+                                   "CREATE INDEX network_ips_container ON network_ips(container_id);";
+
 /* Index i upgrades the schema from version i to i + 1. */
 static const char *const db_migrations[DB_VERSION] = {
         db_schema_v1,
         db_schema_v2,
         db_schema_v3,
+        db_schema_v4,
+        db_schema_v5,
 };
 
 int db_errno(int sqlite_rc) {

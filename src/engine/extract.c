@@ -93,6 +93,7 @@ typedef struct Reader {
         Sha256 *hc, *hu;
         uint64_t csize, usize;
         uint8_t *in, *out;
+        const uint8_t *out_ptr; /* the last chunk reader_next returned: out, or in for a plain stream */
         size_t in_len, in_pos;
         bool in_eof, done, z_init, zpending;
         z_stream z;
@@ -190,11 +191,12 @@ static ssize_t reader_zstd(Reader *r) {
         }
 }
 
+/* An uncompressed stream is its own output: hand out the input buffer itself. */
 static ssize_t reader_plain(Reader *r) {
         if (reader_fill(r) < 0)
                 return r->error;
         size_t n = r->in_len - r->in_pos;
-        memcpy(r->out, r->in + r->in_pos, n);
+        r->out_ptr = r->in + r->in_pos;
         r->in_pos = r->in_len;
         return (ssize_t)n;
 }
@@ -205,6 +207,7 @@ static ssize_t reader_next(Reader *r) {
 
         if (r->error < 0)
                 return r->error;
+        r->out_ptr = r->out;
         switch (r->kind) {
         case COMP_GZIP:
                 n = reader_gzip(r);
@@ -219,7 +222,9 @@ static ssize_t reader_next(Reader *r) {
                 return n;
         if (r->usize + (uint64_t)n > EXTRACT_MAX_TOTAL)
                 return reader_fail(r, -EFBIG, "layer is larger than the limit of 256 GiB uncompressed");
-        sha256_update(r->hu, r->out, (size_t)n);
+        /* a plain stream's diff_id is its digest: hashing it twice would double the cost */
+        if (r->kind != COMP_PLAIN)
+                sha256_update(r->hu, r->out_ptr, (size_t)n);
         r->usize += (uint64_t)n;
         return n;
 }
@@ -294,7 +299,7 @@ static la_ssize_t reader_archive_cb(struct archive *a, void *userdata, const voi
         (void)a;
         if (n < 0)
                 return -1;
-        *buf = r->out;
+        *buf = r->out_ptr;
         return n;
 }
 
@@ -338,6 +343,11 @@ static int open_beneath(int root_fd, const char *path, int flags) {
 typedef struct Extract {
         int root_fd;
         CpodError *err;
+        /* The directory of the last entry: a layer lists a directory's entries together, and resolving
+         * the parent beneath the root again for each of them would cost an openat2 per entry. */
+        int parent_fd;
+        size_t parent_len;
+        char parent[EXTRACT_MAX_NAME + 1];
         struct DirTime {
                 char *path;
                 struct timespec mtime;
@@ -390,8 +400,35 @@ static int open_parent(Extract *x, const char *path, bool create, const char **r
         return cur;
 }
 
+/* The directory holding path's last component, from the cache when the previous entry had the same
+ * one; borrowed (the cache owns it). */
+static int parent_cached(Extract *x, const char *path, const char **ret_base) {
+        const char *slash = strrchr(path, '/');
+        size_t len = slash ? (size_t)(slash - path) : 0;
+
+        if (x->parent_fd >= 0 && x->parent_len == len && memcmp(x->parent, path, len) == 0) {
+                *ret_base = slash ? slash + 1 : path;
+                return x->parent_fd;
+        }
+        int fd = open_parent(x, path, true, ret_base);
+        if (fd < 0)
+                return fd;
+        safe_close(x->parent_fd);
+        x->parent_fd = fd;
+        x->parent_len = len;
+        memcpy(x->parent, path, len);
+        return fd;
+}
+
+/* Anything removed or replaced may be a component of the cached parent's path: the next entry resolves
+ * its parent again (the fd stays open until then: the current entry may still use it). */
+static void parent_forget(Extract *x) {
+        x->parent_len = SIZE_MAX;
+}
+
 /* Make room for a new entry: an existing non-directory goes; a directory only when replacing
- * it by a non-directory and it is empty (we never delete a tree because of one tar entry). */
+ * it by a non-directory and it is empty (we never delete a tree because of one tar entry).
+ * Returns 0 when nothing was there, 1 for a directory kept, 2 when something was removed. */
 static int clear_name(int dir_fd, const char *name, bool want_dir) {
         struct stat st;
 
@@ -402,11 +439,11 @@ static int clear_name(int dir_fd, const char *name, bool want_dir) {
                         return 1; /* keep it, update its metadata */
                 if (unlinkat(dir_fd, name, AT_REMOVEDIR) < 0)
                         return -errno;
-                return 0;
+                return 2;
         }
         if (unlinkat(dir_fd, name, 0) < 0)
                 return -errno;
-        return 0;
+        return 2;
 }
 
 static bool xattr_wanted(const char *name) {
@@ -601,17 +638,22 @@ static int extract_entry(Extract *x, struct archive *a, struct archive_entry *ae
             archive_entry_gid(ae) >= UINT32_MAX)
                 return cpod_error(x->err, EINVAL, "layer entry `%s`: invalid owner", raw);
 
-        _cleanup_close_ int dir_fd = open_parent(x, path, true, &base);
+        int dir_fd = parent_cached(x, path, &base);
         if (dir_fd < 0)
                 return extract_fail(x, dir_fd, raw, "open parent directory");
-        if (startswith(base, WHITEOUT_PREFIX))
-                return make_whiteout(x, dir_fd, base, raw, ae);
+        if (startswith(base, WHITEOUT_PREFIX)) {
+                r = make_whiteout(x, dir_fd, base, raw, ae);
+                parent_forget(x);
+                return r;
+        }
 
         r = clear_name(dir_fd, base, !hardlink && type == AE_IFDIR);
         if (r < 0)
                 return extract_fail(x, r, raw,
                                     r == -ENOTEMPTY ? "a directory of that name is not empty"
                                                     : "replace existing entry");
+        if (r == 2)
+                parent_forget(x);
         if (hardlink)
                 return make_hardlink(x, dir_fd, base, raw, hardlink);
         switch (type) {
@@ -688,7 +730,7 @@ int layer_extract_verify(int fd, int dir_fd, const char *expected_compressed, co
 
         if (!err)
                 err = &local; /* the extraction loop tells its own errors apart by err->code */
-        Extract x = {.root_fd = dir_fd, .err = err};
+        Extract x = {.root_fd = dir_fd, .err = err, .parent_fd = -1};
         /* Before the reader: a missing library is reported as what it is. */
         r = dl_layer_load(err);
         if (r < 0)
@@ -724,7 +766,10 @@ int layer_extract_verify(int fd, int dir_fd, const char *expected_compressed, co
                 goto finish;
 
         sha256_final(rd.hc, info.compressed_digest);
-        sha256_final(rd.hu, info.diff_id);
+        if (rd.kind == COMP_PLAIN)
+                memcpy(info.diff_id, info.compressed_digest, sizeof(info.diff_id));
+        else
+                sha256_final(rd.hu, info.diff_id);
         info.size = rd.usize;
         r = check_digest("layer", expected_compressed, info.compressed_digest, err);
         if (r >= 0)
@@ -735,6 +780,7 @@ finish:
         if (a)
                 archive_read_free(a);
         reader_done(&rd);
+        safe_close(x.parent_fd);
         for (size_t i = 0; i < x.n_dirs; i++)
                 free(x.dirs[i].path);
         free(x.dirs);
@@ -760,7 +806,7 @@ int layer_decompress_to(int in_fd, int out_fd, char ret_diff_id[DIGEST_MAX], uin
                 return cpod_error_errno(err, -r, "read layer stream");
         }
         while ((n = reader_next(&rd)) > 0) {
-                const uint8_t *p = rd.out;
+                const uint8_t *p = rd.out_ptr;
                 while (n > 0) {
                         ssize_t k = write(out_fd, p, (size_t)n);
                         if (k < 0 && errno == EINTR)
@@ -778,7 +824,7 @@ int layer_decompress_to(int in_fd, int out_fd, char ret_diff_id[DIGEST_MAX], uin
                 goto out;
         }
         if (ret_diff_id)
-                sha256_final(rd.hu, ret_diff_id);
+                sha256_final(rd.kind == COMP_PLAIN ? rd.hc : rd.hu, ret_diff_id);
         if (ret_size)
                 *ret_size = rd.usize;
 out:

@@ -24,6 +24,8 @@
 #include "db.h"
 #include "engine-internal.h"
 #include "layer.h"
+#include "network.h"
+#include "pod.h"
 #include "util.h"
 #include "volume.h"
 
@@ -382,13 +384,17 @@ int runtime_conmon_spawn(Engine *e, const Container *c, const ConmonOptions *o, 
 /* ---- waiting for the exit file ---- */
 
 /* Wait up to timeout_ms (-1: forever) for the exit file; 1 when it is there, 0 on timeout. Also returns
- * 1 when conmon is gone (the caller's sync decides). */
+ * 1 when conmon is gone (the caller's sync decides). The file is usually there already when an attached
+ * run sees its stream end: look first, as closing an inotify instance waits for an RCU grace period
+ * (5-7 ms here). */
 static int wait_exit_file(Engine *e, const Container *c, int timeout_ms) {
+        int code;
+        int64_t when;
+        if (container_read_exit(e, c->id, &code, &when) > 0)
+                return 1;
         _cleanup_free_ char *dir = container_run_path(e, c->id, "exit");
         _cleanup_close_ int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
         struct timespec start;
-        int code;
-        int64_t when;
         clock_gettime(CLOCK_MONOTONIC, &start);
         if (dir && ifd >= 0)
                 (void)inotify_add_watch(ifd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE);
@@ -552,6 +558,8 @@ static int start_locked(Engine *e, Container *c, int *ret_attach_fd, CpodError *
         _cleanup_free_ char *bundle = container_run_path(e, c->id, NULL), *pidfile = NULL, *cpidfile = NULL,
                             *exit_dir = NULL, *log = NULL, *sock = NULL;
         int r = prepare_run_dir(e, c, err);
+        if (r >= 0 && c->pod_id) /* join the pod's namespaces, starting its infra container first */
+                r = pod_member_prepare(e, c, err);
         if (r < 0)
                 return r;
         pidfile = container_run_path(e, c->id, "pidfile");
@@ -568,6 +576,8 @@ static int start_locked(Engine *e, Container *c, int *ret_attach_fd, CpodError *
         r = container_mount_rootfs(e, c, err);
         if (r >= 0)
                 r = volume_container_mount(e, c->id, err);
+        if (r >= 0) /* bridge networks: the namespace the spec joins, set up by netavark */
+                r = net_container_setup(e, c->id, c->name, NULL, err);
         if (r < 0)
                 return r;
         ConmonOptions o = {.session = c->id,
@@ -594,6 +604,7 @@ static int start_locked(Engine *e, Container *c, int *ret_attach_fd, CpodError *
                 if (c->conmon_pid > 0)
                         (void)kill(c->conmon_pid, SIGKILL);
                 (void)container_unmount_rootfs(e, c->id, &ignored);
+                (void)net_container_teardown(e, c->id, &ignored);
                 if (ret_attach_fd)
                         *ret_attach_fd = safe_close(*ret_attach_fd);
                 return r;
@@ -742,8 +753,10 @@ static int kill_locked(Engine *e, const Container *c, int signo, CpodError *err)
 /* Record an exit seen while holding the lock: state from the exit file, rootfs unmounted. */
 static int settle_exited(Engine *e, Container *c, CpodError *err) {
         int r = container_sync(e, c, err);
-        if (r >= 0 && (c->state == CONTAINER_EXITED || c->state == CONTAINER_STOPPED))
+        if (r >= 0 && (c->state == CONTAINER_EXITED || c->state == CONTAINER_STOPPED)) {
+                (void)net_container_teardown(e, c->id, NULL);
                 r = container_unmount_rootfs(e, c->id, err);
+        }
         return r;
 }
 
@@ -974,5 +987,6 @@ int runtime_kill_and_delete(Engine *e, Container *c, CpodError *err) {
         }
         if (c->state != CONTAINER_CONFIGURED)
                 runtime_delete(e, c);
+        (void)net_container_teardown(e, c->id, NULL);
         return r;
 }

@@ -20,13 +20,13 @@
 #include <sys/utsname.h>
 
 #include "container-internal.h"
-#include "digest.h"
 #include "engine-internal.h"
+#include "sha256-lite.h"
 #include "util.h"
 
 #define BPF_MAX (1024 * 1024)
 
-static void hash_stat(Sha256 *h, const char *path) {
+static void hash_stat(Sha256Lite *h, const char *path) {
         struct stat st;
         if (stat(path, &st) < 0)
                 return;
@@ -34,27 +34,26 @@ static void hash_stat(Sha256 *h, const char *path) {
         int n = snprintf(buf, sizeof buf, "%llu:%llu:%lld:%lld.%ld;", (unsigned long long)st.st_dev,
                          (unsigned long long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
                          st.st_mtim.tv_nsec);
-        sha256_update(h, buf, (size_t)n);
+        sha256_lite_update(h, buf, (size_t)n);
 }
 
 static int cache_key(const char *crun, const VlJson *seccomp, char ret[65]) {
         _cleanup_free_ char *text = vl_json_to_string(seccomp, 0);
-        Sha256 *h = NULL;
+        Sha256Lite h;
         struct utsname u;
-        char lib[300], digest[DIGEST_MAX];
-        if (!text || sha256_new(&h) < 0)
+        char lib[300];
+        if (!text)
                 return -ENOMEM;
-        sha256_update(h, text, strlen(text));
-        hash_stat(h, crun);
+        sha256_lite_init(&h);
+        sha256_lite_update(&h, text, strlen(text));
+        hash_stat(&h, crun);
         if (uname(&u) == 0) {
                 snprintf(lib, sizeof lib, "/lib/%s-linux-gnu/libseccomp.so.2", u.machine);
-                hash_stat(h, lib);
+                hash_stat(&h, lib);
         }
-        hash_stat(h, "/usr/lib64/libseccomp.so.2");
-        hash_stat(h, "/usr/lib/libseccomp.so.2");
-        sha256_final(h, digest);
-        sha256_free(h);
-        snprintf(ret, 65, "%s", digest_hex(digest) ?: "");
+        hash_stat(&h, "/usr/lib64/libseccomp.so.2");
+        hash_stat(&h, "/usr/lib/libseccomp.so.2");
+        sha256_lite_final_hex(&h, ret);
         return 0;
 }
 

@@ -135,39 +135,49 @@ int parse_rfc3339(const char *s, int64_t *ret) {
         return 0;
 }
 
-int service_serve_connection(const EngineOptions *options, int fd) {
-        Service svc = {.options = *options};
-        VlServer *s = NULL;
+int service_prepare(const EngineOptions *options, ServicePrepared **ret) {
+        ServicePrepared *sp = calloc(1, sizeof(*sp));
         VlIdlError ierr = {};
         int r;
 
-        r = vl_server_new(&s, SERVICE_VENDOR, SERVICE_PRODUCT, PROJECT_VERSION, SERVICE_URL);
+        if (!sp)
+                return -ENOMEM;
+        sp->svc.options = *options;
+        r = vl_server_new(&sp->server, SERVICE_VENDOR, SERVICE_PRODUCT, PROJECT_VERSION, SERVICE_URL);
+        if (r < 0)
+                goto fail;
+        /* podman's clients (cockpit, python-podman) leave out fields they
+         * consider defaults, e.g. RemoveContainer without force */
+        vl_server_set_allow_missing(sp->server, true);
+        if ((r = vl_server_add_interface(sp->server, io_podman_idl, &ierr)) < 0 ||
+            (r = vl_server_add_interface(sp->server, io_projectatomic_podman_idl, &ierr)) < 0) {
+                fprintf(stderr, "cpod varlink: embedded interface: line %u: %s\n", ierr.line, ierr.message);
+                goto fail;
+        }
+        if ((r = system_bind(sp->server, &sp->svc)) < 0 || (r = images_bind(sp->server, &sp->svc)) < 0 ||
+            (r = containers_bind(sp->server, &sp->svc)) < 0)
+                goto fail;
+        *ret = sp;
+        return 0;
+fail:
+        service_prepared_free(sp);
+        return r;
+}
+
+ServicePrepared *service_prepared_free(ServicePrepared *sp) {
+        if (!sp)
+                return NULL;
+        vl_server_free(sp->server);
+        engine_close(sp->svc.engine);
+        free(sp);
+        return NULL;
+}
+
+int service_serve_connection(ServicePrepared *sp, int fd) {
+        int r = vl_server_listen_fd(sp->server, fd);
         if (r < 0) {
                 close(fd);
                 return r;
         }
-        /* podman's clients (cockpit, python-podman) leave out fields they
-         * consider defaults, e.g. RemoveContainer without force */
-        vl_server_set_allow_missing(s, true);
-        if ((r = vl_server_add_interface(s, io_podman_idl, &ierr)) < 0 ||
-            (r = vl_server_add_interface(s, io_projectatomic_podman_idl, &ierr)) < 0) {
-                fprintf(stderr, "cpod varlink: embedded interface: line %u: %s\n", ierr.line, ierr.message);
-                close(fd);
-                goto out;
-        }
-        if ((r = system_bind(s, &svc)) < 0 || (r = images_bind(s, &svc)) < 0 ||
-            (r = containers_bind(s, &svc)) < 0) {
-                close(fd);
-                goto out;
-        }
-        r = vl_server_listen_fd(s, fd);
-        if (r < 0) {
-                close(fd);
-                goto out;
-        }
-        r = vl_server_run(s);
-out:
-        vl_server_free(s);
-        engine_close(svc.engine);
-        return r;
+        return vl_server_run(sp->server);
 }

@@ -31,9 +31,21 @@ typedef struct Service {
         Engine *engine;        /* opened on first use, per connection */
 } Service;
 
-/* Serve one connected socket (owned) until the peer hangs up; the body of a
- * connection's child process. Returns 0 or a negative errno. */
-int service_serve_connection(const EngineOptions *options, int fd);
+/* The VlServer with both interfaces parsed and every method bound, made
+ * once by the parent before it forks: a connection's child only adds its
+ * socket. It holds no engine state (the engine is opened in the child). */
+typedef struct ServicePrepared {
+        VlServer *server;
+        Service svc;
+} ServicePrepared;
+
+int service_prepare(const EngineOptions *options, ServicePrepared **ret);
+ServicePrepared *service_prepared_free(ServicePrepared *sp); /* accepts NULL */
+
+/* Serve one connected socket (owned) with the prepared server until the
+ * peer hangs up; the body of a connection's child process. Returns 0 or a
+ * negative errno. */
+int service_serve_connection(ServicePrepared *sp, int fd);
 
 /* The engine of the connection, opened on first use. On failure the call
  * has been answered with ErrorOccurred and a negative errno is returned. */

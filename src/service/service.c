@@ -39,6 +39,7 @@
 typedef struct Parent {
         VlLoop *loop;
         EngineOptions options;
+        ServicePrepared *prepared; /* parsed interfaces and bound methods, inherited by children */
         int listen_fds[MAX_ACTIVATED];
         VlSource *listen_sources[MAX_ACTIVATED];
         size_t n_listen;
@@ -62,6 +63,7 @@ static void parent_done(Parent *p) {
                 p->socket_path = NULL;
         }
         p->loop = vl_loop_free(p->loop);
+        p->prepared = service_prepared_free(p->prepared);
         free(p->children);
 }
 
@@ -127,7 +129,7 @@ static _Noreturn void child_run(Parent *p, int fd) {
         (void)sigprocmask(SIG_SETMASK, &none, NULL);
         (void)signal(SIGPIPE, SIG_IGN);
 
-        int r = service_serve_connection(&p->options, 3);
+        int r = service_serve_connection(p->prepared, 3);
         if (r < 0)
                 fprintf(stderr, "cpod varlink: connection: %s\n", strerror(-r));
         _exit(r < 0 ? EXIT_FAILURE : EXIT_SUCCESS);
@@ -364,6 +366,12 @@ static int parent_setup(Parent *p, const char *address) {
         _cleanup_free_ char *def = NULL;
         int r;
 
+        /* parsed once here rather than in every connection's child */
+        r = service_prepare(&p->options, &p->prepared);
+        if (r < 0) {
+                fprintf(stderr, "cpod varlink: cannot set up the interfaces: %s\n", strerror(-r));
+                return r;
+        }
         r = vl_loop_new(&p->loop);
         if (r < 0)
                 return r;

@@ -137,7 +137,7 @@ def test_create_flags_are_checked(store):
     assert 'statfs /nonexistent-cpod-src: no such file or directory' in e
     fail(store.run('create', '--mount', 'type=bind,src=/nonexistent-cpod-src,dst=/x', BUSYBOX))
     fail(store.run('create', '--mount', 'type=weird,dst=/x', BUSYBOX))
-    e = fail(store.run('create', '--network', 'bridge', BUSYBOX))
+    e = fail(store.run('create', '--network', 'slirp4netns', BUSYBOX))
     assert 'not supported' in e
     fail(store.run('create', '--restart', 'sometimes', BUSYBOX))
     fail(store.run('create', '--rm', '--restart', 'always', BUSYBOX))
@@ -286,7 +286,7 @@ def test_network_modes(store):
     assert p.returncode == 0, p.stderr
     assert sorted(p.stdout.split()) == sorted(os.listdir('/sys/class/net'))
     e = fail(store.run('run', '--rm', '--network', 'mynet', BUSYBOX, 'true'))
-    assert 'not supported yet' in e
+    assert 'network not found' in e
 
 
 def test_run_rm_removes(store):
@@ -596,3 +596,32 @@ def test_container_group_and_all_flags(store, tmp_path):
     assert len(store.ok('container', 'rm', '-a').split()) == 2
     assert store.ok('rm', '-a') == ''
     assert store.run('rm', '-i', 'gone').returncode == 0
+
+
+# ---- long run roots ----
+
+def test_long_runroot(host_ready, tmp_path):
+    """A run root far longer than a socket address (108 bytes) and than the sun_path detour through
+    /proc/self/fd needs: run, attach, exec and the exit code all work."""
+    base = tempfile.mkdtemp(prefix='cp', dir='/tmp')
+    s = cpodlib.Store(base)
+    s.runroot = os.path.join(base, *(['r' * 200] * 5), 'run')
+    assert len(s.runroot) > 1000
+    try:
+        s.ok('load', '-i', storelib.image_file('busybox.docker.tar'))
+        p = s.run('run', '--rm', '--network', 'none', BUSYBOX, 'sh', '-c', 'echo hello; exit 3')
+        assert (p.returncode, p.stdout) == (3, 'hello\n'), p.stderr
+        s.ok('run', '-d', '--network', 'none', '--name', 'lr', BUSYBOX, 'sh', '-c', 'sleep 1; echo late; exit 4')
+        assert s.ok('exec', 'lr', 'echo', 'in').strip() == 'in'
+        p = s.run('attach', '--no-stdin', 'lr', timeout=30)
+        assert p.returncode == 4 and 'late' in p.stdout, (p.returncode, p.stdout, p.stderr)
+        assert s.ok('logs', 'lr') == 'late\n'
+        s.ok('rm', 'lr')
+        assert s.ok('ps', '-aq') == ''
+        assert wait_for(lambda: not conmon_pids(base), 10)
+        assert store_mounts(base) == []
+    finally:
+        s.run('rm', '-af')
+        for pid in conmon_pids(base):
+            os.kill(pid, 9)
+        s.cleanup()

@@ -52,7 +52,7 @@ TEST(open_creates_schema) {
         sqlite3 *db = NULL;
 
         is_int(db_open(path, &db, &err), 0, "db_open creates a database");
-        is_int(query_int(db, "PRAGMA user_version"), 3, "user_version is 3 (images, containers, volumes)");
+        is_int(query_int(db, "PRAGMA user_version"), 5, "user_version is 5 (images, containers, volumes, pods, networks)");
         _cleanup_free_ char *mode = query_text(db, "PRAGMA journal_mode");
         is_str(mode, "wal", "journal mode is WAL");
         is_int(query_int(db, "PRAGMA foreign_keys"), 1, "foreign keys are on");
@@ -67,7 +67,7 @@ TEST(open_creates_schema) {
         /* A second open finds the current version and changes nothing. */
         db = NULL;
         is_int(db_open(path, &db, &err), 0, "db_open reopens");
-        is_int(query_int(db, "PRAGMA user_version"), 3, "still version 3");
+        is_int(query_int(db, "PRAGMA user_version"), 5, "still version 5");
         db_close(db);
 }
 

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Remote create and run --detach: the local flags, parsed as local mode parses them, sent as io.podman's
+ * Create. */
+#include <string.h>
+
+#include "cmd-container.h"
+#include "remote.h"
+
+static int set_strv(VlJson *o, const char *key, char *const *v, size_t n) {
+        VlJson *a;
+
+        if (n == 0)
+                return 0;
+        if (!(a = vl_json_new_array()))
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                if (vl_json_array_append(a, vl_json_new_string(v[i])) < 0) {
+                        vl_json_unref(a);
+                        return -ENOMEM;
+                }
+        return vl_json_object_set(o, key, a);
+}
+
+static int set_str(VlJson *o, const char *key, const char *s) {
+        return s ? vl_json_object_set_string(o, key, s) : 0;
+}
+
+static int set_true(VlJson *o, const char *key, bool b) {
+        return b ? vl_json_object_set_bool(o, key, true) : 0;
+}
+
+/* The Create record for the parsed options; -EOPNOTSUPP (printed) for options it cannot carry. */
+static int create_record(const ContainerCreateOptions *c, VlJson **ret) {
+        _cleanup_(vl_json_unrefp) VlJson *o = vl_json_new_object(), *args = vl_json_new_array();
+        char buf[64];
+        int r = o && args ? 0 : -ENOMEM;
+
+        if (c->n_mounts > 0 || c->pod || c->runtime || c->n_dns > 0 || c->n_add_hosts > 0 ||
+            c->n_network_aliases > 0 || c->ip || c->mac_address || c->publish_all)
+                return cli_error(-EOPNOTSUPP,
+                                 "volumes, mounts, pods, --runtime and network options are not supported in "
+                                 "remote mode yet");
+        r = r ?: vl_json_array_append(args, vl_json_new_string(c->image));
+        for (size_t i = 0; r >= 0 && i < c->n_command; i++)
+                r = vl_json_array_append(args, vl_json_new_string(c->command[i]));
+        r = r ?: vl_json_object_set(o, "args", TAKE_PTR(args));
+        if (r >= 0 && c->entrypoint_set) {
+                _cleanup_(vl_json_unrefp) VlJson *ep = vl_json_new_array();
+                _cleanup_free_ char *s = NULL;
+                for (size_t i = 0; ep && i < c->n_entrypoint; i++)
+                        vl_json_array_append(ep, vl_json_new_string(c->entrypoint[i]));
+                if (!ep || !(s = vl_json_to_string(ep, 0)))
+                        return -ENOMEM;
+                r = vl_json_object_set_string(o, "entrypoint", s);
+        }
+        r = r ?: set_str(o, "name", c->name);
+        r = r ?: set_strv(o, "env", c->env, c->n_env);
+        r = r ?: set_strv(o, "label", c->labels, c->n_labels);
+        r = r ?: set_str(o, "user", c->user);
+        r = r ?: set_str(o, "workDir", c->workdir);
+        r = r ?: set_str(o, "hostname", c->hostname);
+        r = r ?: set_true(o, "privileged", c->privileged);
+        r = r ?: set_true(o, "readonly", c->read_only);
+        r = r ?: set_true(o, "tty", c->tty);
+        r = r ?: set_true(o, "interactive", c->interactive);
+        r = r ?: set_true(o, "init", c->init);
+        r = r ?: set_true(o, "rm", c->rm);
+        r = r ?: set_strv(o, "capAdd", c->cap_add, c->n_cap_add);
+        r = r ?: set_strv(o, "capDrop", c->cap_drop, c->n_cap_drop);
+        r = r ?: set_strv(o, "securityOpt", c->security_opt, c->n_security_opt);
+        if (r >= 0 && c->memory > 0) {
+                snprintf(buf, sizeof(buf), "%lld", (long long)c->memory);
+                r = vl_json_object_set_string(o, "memory", buf);
+        }
+        if (r >= 0 && c->cpus > 0)
+                r = vl_json_object_set_double(o, "cpus", c->cpus);
+        if (r >= 0 && c->pids_limit != 0)
+                r = vl_json_object_set_int(o, "pidsLimit", c->pids_limit);
+        r = r ?: set_strv(o, "ulimit", c->ulimits, c->n_ulimits);
+        r = r ?: set_str(o, "restart", c->restart);
+        r = r ?: set_str(o, "network", c->network);
+        r = r ?: set_str(o, "logDriver", c->log_driver);
+        r = r ?: set_str(o, "stopSignal", c->stop_signal);
+        if (r >= 0 && c->stop_timeout != 10)
+                r = vl_json_object_set_int(o, "stopTimeout", c->stop_timeout);
+        r = r ?: set_str(o, "detachKeys", c->detach_keys);
+        r = r ?: set_strv(o, "publish", c->publish, c->n_publish);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+/* Parse and create; ret_id on success. 0, -1 after --help (printed by the local command), or an exit
+ * code. */
+static int create_remote(Cli *cli, int argc, char **argv, CreateArgs *a, char ret_id[65]) {
+        _cleanup_(vl_json_unrefp) VlJson *reply = NULL, *params = NULL;
+        VlJson *record = NULL;
+        CpodError err = {};
+        int c, r;
+
+        a->o.stop_timeout = 10;
+        while ((c = cli_getopt(cli, argc, argv, create_short_options, create_long_options)) >= 0) {
+                if (c == OPT_HELP)
+                        return cli_command_help(cli, create_options_text) ?: -1;
+                if (create_flag(a, c, optarg) != 0)
+                        return CLI_EXIT_ERROR;
+        }
+        if (c == -2 || cli_check_args(cli, argc - optind, 1, INT32_MAX) < 0 || create_args_check(a) < 0)
+                return CLI_EXIT_ERROR;
+        if (a->cidfile)
+                return cli_error(CLI_EXIT_ERROR, "--cidfile is not supported in remote mode yet");
+        a->o.image = argv[optind];
+        for (int i = optind + 1; i < argc; i++)
+                if (strv_push(&a->o.command, &a->o.n_command, argv[i]) < 0)
+                        return cli_error(CLI_EXIT_ERROR, "out of memory");
+        r = create_record(&a->o, &record);
+        if (r == -EOPNOTSUPP)
+                return CLI_EXIT_ERROR;
+        if (r < 0 || !(params = vl_json_new_object()) || vl_json_object_set(params, "create", record) < 0)
+                return cli_error(CLI_EXIT_ERROR, "out of memory");
+        r = remote_call(cli, "CreateContainer", TAKE_PTR(params), &reply, &err);
+        if (r < 0)
+                return cli_engine_error(&err, r);
+        snprintf(ret_id, 65, "%s", vl_json_get_string(vl_json_object_get(reply, "container")) ?: "");
+        return 0;
+}
+
+int remote_create(Cli *cli, int argc, char **argv) {
+        CreateArgs a = {};
+        char id[65];
+        int r = create_remote(cli, argc, argv, &a, id);
+
+        create_args_done(&a);
+        if (r != 0)
+                return r < 0 ? CLI_EXIT_OK : r;
+        printf("%s\n", id);
+        return CLI_EXIT_OK;
+}
+
+int remote_run_command(Cli *cli, int argc, char **argv) {
+        _cleanup_(vl_json_unrefp) VlJson *reply = NULL;
+        CreateArgs a = {};
+        CpodError err = {};
+        char id[65];
+        int r;
+
+        /* only --detach so far: say so before creating anything */
+        for (int i = 1; i < argc && !a.detach; i++) {
+                if (streq(argv[i], "--"))
+                        break;
+                a.detach = streq(argv[i], "-d") || streq(argv[i], "--detach") || streq(argv[i], "-dt") ||
+                           streq(argv[i], "-td") || streq(argv[i], "-di") || streq(argv[i], "-id") ||
+                           streq(argv[i], "--help") || streq(argv[i], "-h");
+        }
+        if (!a.detach)
+                return cli_error(CLI_EXIT_ERROR, "run without --detach is not supported in remote mode yet");
+        a.detach = false;
+        r = create_remote(cli, argc, argv, &a, id);
+        create_args_done(&a);
+        if (r != 0)
+                return r < 0 ? CLI_EXIT_OK : r;
+        r = remote_call(cli, "StartContainer", remote_params1("name", id), &reply, &err);
+        if (r < 0)
+                return cli_start_error(&err, r);
+        printf("%s\n", id);
+        return CLI_EXIT_OK;
+}
