@@ -8,12 +8,13 @@
 # the container's own process for comparison. Everything is stopped and
 # removed afterwards.
 #
-# Results on the development machine (Debian 12, 2 cores, kernel 6.18,
-# conmon 2.1.6, crun 1.8.1; 100 containers):
-#   conmon: RSS 2.04 MB, PSS 0.42 MB per container (sum of PSS: 42 MB)
-#   sleep (the container's process): RSS 0.09 MB
-#   cpod processes left once `run -d` returned: 0
-#   100 x `run -d`: 5.5 s (55 ms each)
+# Results on the development machine (Debian 12, 2 cores shared with other
+# jobs at load 3-5, kernel 6.18, conmon 2.1.6, crun 1.8.1; 100 containers):
+#   conmon: RSS 2.00 MB, PSS 0.35 MB per container (sums: 200 MB RSS,
+#     35 MB PSS: most of conmon's resident pages are glib and libc, shared)
+#   the container's process (busybox sleep): RSS 1.35 MB
+#   cpod processes left once the `run -d` commands returned: 0
+#   100 x `run -d`: 9.9 s (99 ms each, with the machine busy)
 #
 # usage: bench/bench-ctr-mem.sh [BUILD_DIR]      (default: ./build)
 # env:   N (100)   containers

@@ -6,7 +6,7 @@
 #   cpod     a fresh private store (download, verify, extract, record)
 #   skopeo   `skopeo copy` to a fresh OCI layout directory (download only)
 #   podman   a fresh private store (--root/--runroot in the temp dir)
-# Median wall time of whole processes and median peak RSS (wait4), with the
+# Median wall time of whole processes and median peak RSS (wait4, from bench-measure.c), with the
 # ratios against the targets: cpod <= 1.2x skopeo, >= 4x faster than podman,
 # <= 10 MB peak RSS. The exit code stays 0: the figures are the output.
 #
@@ -57,36 +57,20 @@ done
 REF=127.0.0.1:$PORT/bench/busybox:latest
 skopeo copy -q --dest-tls-verify=false "oci:$IMAGES/busybox.oci:latest" "docker://$REF"
 
-# measure.py RUNS BEFORE -- CMD...: median wall ms and median peak RSS KiB of CMD; the shell command
-# BEFORE runs untimed before each run (to empty the destination); every run must exit 0.
-cat >"$T/measure.py" <<'EOF'
-import os, statistics, subprocess, sys, time
-runs, before, sep, argv = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4:]
-assert sep == '--'
-walls, rss = [], []
-null = os.open(os.devnull, os.O_RDWR)
-for _ in range(runs):
-    subprocess.run(before, shell=True, check=True)
-    t0 = time.perf_counter()
-    pid = os.posix_spawnp(argv[0], argv, os.environ,
-                          file_actions=[(os.POSIX_SPAWN_DUP2, null, 1), (os.POSIX_SPAWN_DUP2, null, 2)])
-    _, status, ru = os.wait4(pid, 0)
-    walls.append((time.perf_counter() - t0) * 1000)
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit('measure: %s exited %d' % (' '.join(argv), os.waitstatus_to_exitcode(status)))
-    rss.append(ru.ru_maxrss)
-print('%.1f %d' % (statistics.median(walls), statistics.median(rss)))
-EOF
+# bench-measure RUNS --before CMD -- CMD...: median wall ms and median peak RSS KiB of CMD, forked from
+# a small C process (spawned from Python, CMD would report Python's resident size as its peak).
+cc -O2 -o "$T/bench-measure" "$HERE/bench-measure.c"
+measure() { "$T/bench-measure" "$1" --before "$2" -- "${@:3}"; }
 
 # A fresh store per run; the umount covers a layer the store may have mounted (none for a pull).
 FRESH="umount -l $T/c/root/* 2>/dev/null; rm -rf $T/c $T/s $T/p"
-read -r CPOD_MS CPOD_KB < <("$PY" "$T/measure.py" "$RUNS" "$FRESH" -- \
+read -r CPOD_MS CPOD_KB < <(measure "$RUNS" "$FRESH" \
         "$CPOD" --root "$T/c/root" --runroot "$T/c/run" pull -q --tls-verify=false "$REF")
-read -r SKOPEO_MS SKOPEO_KB < <("$PY" "$T/measure.py" "$RUNS" "$FRESH" -- \
+read -r SKOPEO_MS SKOPEO_KB < <(measure "$RUNS" "$FRESH" \
         skopeo copy -q --src-tls-verify=false "docker://$REF" "oci:$T/s:latest")
 PODMAN_MS=
 if [ -z "${NO_PODMAN:-}" ] && command -v podman >/dev/null; then
-        read -r PODMAN_MS PODMAN_KB < <("$PY" "$T/measure.py" "$RUNS" "$FRESH" -- \
+        read -r PODMAN_MS PODMAN_KB < <(measure "$RUNS" "$FRESH" \
                 podman --root "$T/p/root" --runroot "$T/p/run" --storage-driver "$PODMAN_DRIVER" \
                 pull -q --tls-verify=false "$REF")
 fi

@@ -333,10 +333,51 @@ static int print_quiet(const ImageRow *rows, size_t n, ImageSet *set, bool no_tr
         return CLI_EXIT_OK;
 }
 
+/* The default table straight from the rows, as print_default_table would print row_json's objects: an
+ * image with many names has a row per name, and a JSON object per row would cost more than the listing. */
+static int print_table(const ImageRow *rows, size_t n, const ImagesArgs *a) {
+        VlBuf b = VL_BUF_INIT;
+        char tail[256] = "";
+        int r = 0;
+
+        if (!a->out.noheading)
+                r = vl_buf_append_str(&b, a->digests ? "REPOSITORY\tTAG\tDIGEST\tIMAGE ID\tCREATED\tSIZE\n"
+                                                     : "REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE\n");
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                const Image *img = rows[i].img;
+                char id[80], size[32], since[64];
+
+                /* the columns after the name are the image's: formatted once for its run of rows */
+                if (i == 0 || img != rows[i - 1].img) {
+                        if (a->no_trunc)
+                                snprintf(id, sizeof(id), "sha256:%s", img->id);
+                        else
+                                output_id(img->id, false, id, sizeof(id));
+                        output_size(img->size, 3, true, size, sizeof(size));
+                        output_since(img->created, since, sizeof(since));
+                        snprintf(tail, sizeof(tail), "%s%s\t%s\t%s\t%s\n", a->digests ? "\t" : "",
+                                 a->digests ? img->manifest_digest : "", id, since, size);
+                }
+                r = vl_buf_append_str(&b, rows[i].repo);
+                if (r >= 0)
+                        r = vl_buf_append_char(&b, '\t');
+                if (r >= 0)
+                        r = vl_buf_append_str(&b, rows[i].tag);
+                if (r >= 0)
+                        r = vl_buf_append_str(&b, tail);
+        }
+        if (r >= 0)
+                r = output_table_text(b.data, b.len);
+        vl_buf_free(&b);
+        return r < 0 ? -ENOMEM : 0;
+}
+
 static int print_rows(const ImageRow *rows, size_t n, ImageSet *set, const ImagesArgs *a, CpodError *err) {
         _cleanup_(vl_json_unrefp) VlJson *table = vl_json_new_array(), *items = NULL;
         OutputColumn cols[ELEMENTSOF(image_columns)];
 
+        if (!a->out.format || !*a->out.format || streq(a->out.format, "table"))
+                return print_table(rows, n, a);
         if (!table)
                 return -ENOMEM;
         if (output_is_json(a->out.format)) {

@@ -38,11 +38,15 @@ const CliCommand cli_pod_commands[] = {
         {"restart", "[options] POD [POD...]", "Restart one or more pods", cmd_pod_restart, NULL},
         {"rm", "[options] POD [POD...]", "Remove one or more stopped pods and containers", cmd_pod_rm, NULL},
         {"start", "[options] POD [POD...]", "Start one or more pods", cmd_pod_start, NULL},
-        {"stats", "[options] [POD...]", "Display a live stream of resource usage statistics for the "
-         "containers in one or more pods", cmd_pod_stats, NULL},
+        {"stats", "[options] [POD...]",
+         "Display a live stream of resource usage statistics for the "
+         "containers in one or more pods",
+         cmd_pod_stats, NULL},
         {"stop", "[options] POD [POD...]", "Stop one or more pods", cmd_pod_stop, NULL},
-        {"top", "[options] POD [FORMAT-DESCRIPTORS|ARGS...]", "Display the running processes of containers in "
-         "a pod", cmd_pod_top, NULL},
+        {"top", "[options] POD [FORMAT-DESCRIPTORS|ARGS...]",
+         "Display the running processes of containers in "
+         "a pod",
+         cmd_pod_top, NULL},
         {"unpause", "[options] POD [POD...]", "Unpause one or more pods", cmd_pod_unpause, NULL},
         {},
 };
@@ -60,7 +64,15 @@ static const char create_text[] =
         "(default \"ipc,net,uts\")\n";
 
 static int cmd_pod_create(Cli *cli, int argc, char **argv) {
-        enum { ARG_NAME = 0x100, ARG_INFRA_IMAGE, ARG_SHARE, ARG_NETWORK, ARG_HOSTNAME, ARG_INFRA, ARG_IGNORED };
+        enum {
+                ARG_NAME = 0x100,
+                ARG_INFRA_IMAGE,
+                ARG_SHARE,
+                ARG_NETWORK,
+                ARG_HOSTNAME,
+                ARG_INFRA,
+                ARG_IGNORED
+        };
         static const struct option options[] = {
                 {"name", required_argument, NULL, ARG_NAME},
                 {"infra-image", required_argument, NULL, ARG_INFRA_IMAGE},
@@ -151,9 +163,10 @@ static int cmd_pod_exists(Cli *cli, int argc, char **argv) {
 }
 
 static int cmd_pod_inspect(Cli *cli, int argc, char **argv) {
-        static const struct option options[] = {
-                {"format", required_argument, NULL, 'f'}, {"latest", no_argument, NULL, 'l'},
-                {"help", no_argument, NULL, 'h'}, {}};
+        static const struct option options[] = {{"format", required_argument, NULL, 'f'},
+                                                {"latest", no_argument, NULL, 'l'},
+                                                {"help", no_argument, NULL, 'h'},
+                                                {}};
         _cleanup_(vl_json_unrefp) VlJson *items = vl_json_new_array();
         const char *format = NULL;
         int status = CLI_EXIT_OK;
@@ -199,7 +212,15 @@ static int cmd_pod_inspect(Cli *cli, int argc, char **argv) {
 
 /* ---- lifecycle: start, stop, restart, kill, pause, unpause, rm ---- */
 
-typedef enum PodVerb { VERB_START, VERB_STOP, VERB_RESTART, VERB_KILL, VERB_PAUSE, VERB_UNPAUSE, VERB_RM } PodVerb;
+typedef enum PodVerb {
+        VERB_START,
+        VERB_STOP,
+        VERB_RESTART,
+        VERB_KILL,
+        VERB_PAUSE,
+        VERB_UNPAUSE,
+        VERB_RM
+} PodVerb;
 
 typedef struct PodVerbArgs {
         PodVerb verb;
@@ -264,10 +285,14 @@ static int pod_verb_run(Cli *cli, PodVerbArgs *a, char **refs, int n) {
 static int pod_verb(Cli *cli, int argc, char **argv, PodVerb verb) {
         enum { ARG_IGNORE = 0x100 };
         static const struct option options[] = {
-                {"all", no_argument, NULL, 'a'},       {"force", no_argument, NULL, 'f'},
-                {"time", required_argument, NULL, 't'}, {"timeout", required_argument, NULL, 't'},
-                {"signal", required_argument, NULL, 's'}, {"ignore", no_argument, NULL, 'i'},
-                {"latest", no_argument, NULL, 'l'},     {"help", no_argument, NULL, 'h'},
+                {"all", no_argument, NULL, 'a'},
+                {"force", no_argument, NULL, 'f'},
+                {"time", required_argument, NULL, 't'},
+                {"timeout", required_argument, NULL, 't'},
+                {"signal", required_argument, NULL, 's'},
+                {"ignore", no_argument, NULL, 'i'},
+                {"latest", no_argument, NULL, 'l'},
+                {"help", no_argument, NULL, 'h'},
                 {},
         };
         PodVerbArgs a = {.verb = verb, .timeout = -1, .signo = 9};
@@ -297,8 +322,9 @@ static int pod_verb(Cli *cli, int argc, char **argv, PodVerb verb) {
         if (!a.all && argc - optind < 1)
                 return cli_error(CLI_EXIT_ERROR, "you must provide at least one name or id");
         if (a.all && argc - optind > 0)
-                return cli_error(CLI_EXIT_ERROR, "when using the --all switch, you may not pass any pod names "
-                                                 "or IDs");
+                return cli_error(CLI_EXIT_ERROR,
+                                 "when using the --all switch, you may not pass any pod names "
+                                 "or IDs");
         return pod_verb_run(cli, &a, argv + optind, argc - optind);
 }
 
@@ -416,7 +442,8 @@ static char *join_members(const Container *c, size_t n, int what, bool no_trunc)
 
 static int ps_row(const PsArgs *a, const Pod *p, const Container *c, size_t n, VlJson *rows, VlJson *items) {
         char id[16], infra[16], since[64], created[64], num[16];
-        _cleanup_free_ char *names = join_members(c, n, 0, a->no_trunc), *states = join_members(c, n, 1, false),
+        _cleanup_free_ char *names = join_members(c, n, 0, a->no_trunc),
+                            *states = join_members(c, n, 1, false),
                             *ids = join_members(c, n, 2, a->no_trunc);
         VlJson *row = vl_json_new_object(), *it = vl_json_new_object(), *cs = vl_json_new_array(),
                *labels = vl_json_new_object();
@@ -428,7 +455,8 @@ static int ps_row(const PsArgs *a, const Pod *p, const Container *c, size_t n, V
         int r = row && it && cs && labels && names && states && ids ? 0 : -ENOMEM;
         for (size_t i = 0; r >= 0 && i < p->n_labels; i++) {
                 const char *eq = strchr(p->labels[i], '=');
-                _cleanup_free_ char *k = strndup(p->labels[i], eq ? (size_t)(eq - p->labels[i]) : strlen(p->labels[i]));
+                _cleanup_free_ char *k =
+                        strndup(p->labels[i], eq ? (size_t)(eq - p->labels[i]) : strlen(p->labels[i]));
                 r = k ? vl_json_object_set_string(labels, k, eq ? eq + 1 : "") : -ENOMEM;
         }
         for (size_t i = 0; r >= 0 && i < n; i++) {
@@ -442,8 +470,11 @@ static int ps_row(const PsArgs *a, const Pod *p, const Container *c, size_t n, V
         r = r < 0 ? r : vl_json_object_set_string(row, "ID", output_id(p->id, a->no_trunc, id, sizeof id));
         r = r < 0 ? r : vl_json_object_set_string(row, "Name", p->name);
         r = r < 0 ? r : vl_json_object_set_string(row, "Status", status);
-        r = r < 0 ? r : vl_json_object_set_string(row, "Created", output_since(p->created, since, sizeof since));
-        r = r < 0 ? r : vl_json_object_set_string(row, "InfraID", output_id(p->infra_id, a->no_trunc, infra, sizeof infra));
+        r = r < 0 ? r
+                  : vl_json_object_set_string(row, "Created", output_since(p->created, since, sizeof since));
+        r = r < 0 ? r
+                  : vl_json_object_set_string(row, "InfraID",
+                                              output_id(p->infra_id, a->no_trunc, infra, sizeof infra));
         r = r < 0 ? r : vl_json_object_set_string(row, "NumberOfContainers", num);
         r = r < 0 ? r : vl_json_object_set_string(row, "ContainerNames", names);
         r = r < 0 ? r : vl_json_object_set_string(row, "ContainerStatuses", states);
@@ -509,11 +540,16 @@ static int ps_print(Engine *e, PsArgs *a) {
 static int cmd_pod_ps(Cli *cli, int argc, char **argv) {
         enum { ARG_FORMAT = 0x100, ARG_NAMES, ARG_STATUS, ARG_IDS, ARG_NO_TRUNC, ARG_NOHEADING };
         static const struct option options[] = {
-                {"format", required_argument, NULL, ARG_FORMAT}, {"filter", required_argument, NULL, 'f'},
-                {"quiet", no_argument, NULL, 'q'},               {"ctr-names", no_argument, NULL, ARG_NAMES},
-                {"ctr-status", no_argument, NULL, ARG_STATUS},   {"ctr-ids", no_argument, NULL, ARG_IDS},
-                {"no-trunc", no_argument, NULL, ARG_NO_TRUNC},   {"noheading", no_argument, NULL, ARG_NOHEADING},
-                {"namespace", no_argument, NULL, 'n'},           {"help", no_argument, NULL, 'h'},
+                {"format", required_argument, NULL, ARG_FORMAT},
+                {"filter", required_argument, NULL, 'f'},
+                {"quiet", no_argument, NULL, 'q'},
+                {"ctr-names", no_argument, NULL, ARG_NAMES},
+                {"ctr-status", no_argument, NULL, ARG_STATUS},
+                {"ctr-ids", no_argument, NULL, ARG_IDS},
+                {"no-trunc", no_argument, NULL, ARG_NO_TRUNC},
+                {"noheading", no_argument, NULL, ARG_NOHEADING},
+                {"namespace", no_argument, NULL, 'n'},
+                {"help", no_argument, NULL, 'h'},
                 {},
         };
         PsArgs a = {};
@@ -522,12 +558,13 @@ static int cmd_pod_ps(Cli *cli, int argc, char **argv) {
 
         while ((c = cli_getopt(cli, argc, argv, "f:qnh", options)) >= 0) {
                 if (c == 'h')
-                        return cli_command_help(cli, "      --ctr-names       Display the container names\n"
-                                                     "      --ctr-status      Display the container status\n"
-                                                     "  -f, --filter strings  Filter output based on conditions "
-                                                     "given\n      --format string   Pretty-print pods to JSON or "
-                                                     "using a Go template\n  -q, --quiet           Print the "
-                                                     "numeric IDs of the pods only\n");
+                        return cli_command_help(
+                                cli, "      --ctr-names       Display the container names\n"
+                                     "      --ctr-status      Display the container status\n"
+                                     "  -f, --filter strings  Filter output based on conditions "
+                                     "given\n      --format string   Pretty-print pods to JSON or "
+                                     "using a Go template\n  -q, --quiet           Print the "
+                                     "numeric IDs of the pods only\n");
                 a.out.format = c == ARG_FORMAT ? optarg : a.out.format;
                 a.quiet |= c == 'q';
                 a.ctr_names |= c == ARG_NAMES;
@@ -549,7 +586,8 @@ static int cmd_pod_ps(Cli *cli, int argc, char **argv) {
 /* ---- top, stats ---- */
 
 static int cmd_pod_top(Cli *cli, int argc, char **argv) {
-        static const struct option options[] = {{"latest", no_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'}, {}};
+        static const struct option options[] = {
+                {"latest", no_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'}, {}};
         CpodError err = {};
         Pod p = {};
         Container *ctrs = NULL;
@@ -570,15 +608,20 @@ static int cmd_pod_top(Cli *cli, int argc, char **argv) {
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 char **hdr = NULL, ***rows = NULL;
                 size_t ncols = 0, nrows = 0;
-                if (ctrs[i].state != CONTAINER_RUNNING || container_top(e, ctrs[i].id, &hdr, &ncols, &rows, &nrows, &err) < 0)
+                if (ctrs[i].state != CONTAINER_RUNNING ||
+                    container_top(e, ctrs[i].id, &hdr, &ncols, &rows, &nrows, &err) < 0)
                         continue;
                 for (size_t k = 0; !header && k < ncols; k++)
-                        r = r < 0 ? r : vl_buf_append_str(&b, hdr[k]) < 0 ? -ENOMEM : vl_buf_append_char(&b, k + 1 < ncols ? '\t' : '\n');
+                        r = r < 0 ? r
+                            : vl_buf_append_str(&b, hdr[k]) < 0
+                                    ? -ENOMEM
+                                    : vl_buf_append_char(&b, k + 1 < ncols ? '\t' : '\n');
                 header = true;
                 for (size_t j = 0; r >= 0 && j < nrows; j++)
                         for (size_t k = 0; r >= 0 && k < ncols; k++)
-                                r = vl_buf_append_str(&b, rows[j][k] ?: "") < 0 ? -ENOMEM
-                                    : vl_buf_append_char(&b, k + 1 < ncols ? '\t' : '\n');
+                                r = vl_buf_append_str(&b, rows[j][k] ?: "") < 0
+                                            ? -ENOMEM
+                                            : vl_buf_append_char(&b, k + 1 < ncols ? '\t' : '\n');
                 for (size_t j = 0; j < nrows; j++) {
                         for (size_t k = 0; k < ncols; k++)
                                 free(rows[j][k]);
@@ -600,9 +643,11 @@ static int cmd_pod_top(Cli *cli, int argc, char **argv) {
 }
 
 static int cmd_pod_stats(Cli *cli, int argc, char **argv) {
-        static const struct option options[] = {
-                {"all", no_argument, NULL, 'a'}, {"no-stream", no_argument, NULL, 0x100},
-                {"format", required_argument, NULL, 0x101}, {"help", no_argument, NULL, 'h'}, {}};
+        static const struct option options[] = {{"all", no_argument, NULL, 'a'},
+                                                {"no-stream", no_argument, NULL, 0x100},
+                                                {"format", required_argument, NULL, 0x101},
+                                                {"help", no_argument, NULL, 'h'},
+                                                {}};
         CpodError err = {};
         Pod *pods = NULL;
         size_t np = 0;
@@ -629,11 +674,14 @@ static int cmd_pod_stats(Cli *cli, int argc, char **argv) {
                 for (size_t k = 0; r >= 0 && k < n; k++) {
                         ContainerStats s = {};
                         char line[512], u[32], l[32];
-                        if (ctrs[k].state != CONTAINER_RUNNING || container_stats(e, ctrs[k].id, &s, &err) < 0)
+                        if (ctrs[k].state != CONTAINER_RUNNING ||
+                            container_stats(e, ctrs[k].id, &s, &err) < 0)
                                 continue;
                         snprintf(line, sizeof line, "%.12s\t%.12s\t%s\t%.2f%%\t%s / %s\t%llu\n", pods[i].id,
-                                 ctrs[k].id, ctrs[k].name, s.cpu_percent, output_size(s.mem_usage, 4, false, u, sizeof u),
-                                 output_size(s.mem_limit, 4, false, l, sizeof l), (unsigned long long)s.pids);
+                                 ctrs[k].id, ctrs[k].name, s.cpu_percent,
+                                 output_size(s.mem_usage, 4, false, u, sizeof u),
+                                 output_size(s.mem_limit, 4, false, l, sizeof l),
+                                 (unsigned long long)s.pids);
                         free(s.name);
                         r = vl_buf_append_str(&b, line);
                 }

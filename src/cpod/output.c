@@ -31,6 +31,7 @@ static size_t utf8_width(const char *s, size_t n) {
  * last cell of a line is printed as it is.
  */
 static int table_flush(const char *text, size_t len, FILE *f) {
+        static const char spaces[] = "                                                                ";
         _cleanup_free_ size_t *widths = NULL;
         size_t n_widths = 0, cap = 0;
 
@@ -59,8 +60,10 @@ static int table_flush(const char *text, size_t len, FILE *f) {
                 for (; (tab = memchr(cell, '\t', eol - cell)); cell = tab + 1, col++) {
                         size_t w = utf8_width(cell, tab - cell);
                         fwrite(cell, 1, tab - cell, f);
-                        for (; w < widths[col]; w++)
-                                fputc(' ', f);
+                        for (size_t pad; w < widths[col]; w += pad) {
+                                pad = MIN(widths[col] - w, sizeof(spaces) - 1);
+                                fwrite(spaces, 1, pad, f);
+                        }
                 }
                 fwrite(cell, 1, eol - cell, f);
                 fputc('\n', f);

@@ -48,7 +48,9 @@ int pod_parse_share(const char *s, unsigned *ret, CpodError *err) {
         static const struct {
                 const char *name;
                 unsigned bit;
-        } kinds[] = {{"net", POD_SHARE_NET}, {"ipc", POD_SHARE_IPC}, {"uts", POD_SHARE_UTS},
+        } kinds[] = {{"net", POD_SHARE_NET},
+                     {"ipc", POD_SHARE_IPC},
+                     {"uts", POD_SHARE_UTS},
                      {"pid", POD_SHARE_PID}};
         unsigned bits = 0;
         if (!s) {
@@ -64,8 +66,10 @@ int pod_parse_share(const char *s, unsigned *ret, CpodError *err) {
                                 found = true;
                         }
                 if (!found)
-                        return cpod_error(err, EINVAL, "invalid kernel namespace to share: %.*s (net, ipc, "
-                                          "uts, pid)", (int)len, s);
+                        return cpod_error(err, EINVAL,
+                                          "invalid kernel namespace to share: %.*s (net, ipc, "
+                                          "uts, pid)",
+                                          (int)len, s);
                 s += len + (s[len] == ',');
         }
         *ret = bits;
@@ -106,13 +110,14 @@ static int row_read(sqlite3_stmt *st, Pod *ret) {
 
 static int pod_resolve(Engine *e, const char *ref, char ret_id[65], CpodError *err) {
         _cleanup_free_ char *id = NULL;
-        int r = db_get_text(e->db, "SELECT id FROM pods WHERE name = ?1 OR id = ?1", DB_PARAMS(ref), &id, err);
+        int r = db_get_text(e->db, "SELECT id FROM pods WHERE name = ?1 OR id = ?1", DB_PARAMS(ref), &id,
+                            err);
         if (r < 0)
                 return r;
         if (r == 0 && strlen(ref) >= 1 && strspn(ref, "0123456789abcdef") == strlen(ref)) {
                 sqlite3_stmt *st = NULL;
-                r = db_prepare(e->db, "SELECT id FROM pods WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2", &st,
-                               err);
+                r = db_prepare(e->db, "SELECT id FROM pods WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2",
+                               &st, err);
                 if (r < 0)
                         return r;
                 sqlite3_bind_text(st, 1, ref, -1, SQLITE_TRANSIENT);
@@ -191,9 +196,9 @@ int pod_containers(Engine *e, const Pod *p, Container **ret, size_t *ret_n, Cpod
         sqlite3_stmt *st = NULL;
         Container *v = NULL;
         size_t n = 0, cap = 0;
-        int r = db_prepare(e->db,
-                           "SELECT id FROM containers WHERE pod_id = ?1 ORDER BY id = ?2 DESC, created, rowid",
-                           &st, err);
+        int r = db_prepare(
+                e->db, "SELECT id FROM containers WHERE pod_id = ?1 ORDER BY id = ?2 DESC, created, rowid",
+                &st, err);
         if (r < 0)
                 return r;
         sqlite3_bind_text(st, 1, p->id, -1, SQLITE_TRANSIENT);
@@ -314,7 +319,8 @@ int pod_infra_image_ensure(Engine *e, CpodError *err) {
         }
         const char *bin = catatonit_path();
         if (!bin)
-                return cpod_error(err, ENOENT, "building the infra image needs catatonit, which is not installed");
+                return cpod_error(err, ENOENT,
+                                  "building the infra image needs catatonit, which is not installed");
         char path[4200];
         snprintf(path, sizeof path, "%s/tmp", e->root);
         (void)mkdir(path, 0700);
@@ -351,10 +357,10 @@ static bool pod_name_valid(const char *s) {
 }
 
 static int generate_pod_name(Engine *e, char *buf, size_t size) {
-        static const char *const adj[] = {"brave", "calm", "eager", "fancy", "gentle", "happy", "jolly",
+        static const char *const adj[] = {"brave", "calm",  "eager", "fancy", "gentle", "happy", "jolly",
                                           "keen",  "lucid", "merry", "nifty", "quirky", "sharp", "witty"};
-        static const char *const noun[] = {"bell", "curie", "darwin", "euler", "gauss", "hopper", "kepler",
-                                           "lovelace", "noether", "pascal", "ritchie", "turing"};
+        static const char *const noun[] = {"bell",   "curie",    "darwin",  "euler",  "gauss",   "hopper",
+                                           "kepler", "lovelace", "noether", "pascal", "ritchie", "turing"};
         for (int tries = 0; tries < 64; tries++) {
                 unsigned v;
                 if (getrandom(&v, sizeof v, 0) != (ssize_t)sizeof v)
@@ -372,7 +378,8 @@ static int config_text(const PodCreateOptions *o, const char *hostname, unsigned
         int r = c && labels ? 0 : -ENOMEM;
         for (size_t i = 0; r >= 0 && i < o->n_labels; i++) {
                 const char *eq = strchr(o->labels[i], '=');
-                _cleanup_free_ char *k = strndup(o->labels[i], eq ? (size_t)(eq - o->labels[i]) : strlen(o->labels[i]));
+                _cleanup_free_ char *k =
+                        strndup(o->labels[i], eq ? (size_t)(eq - o->labels[i]) : strlen(o->labels[i]));
                 r = k ? vl_json_object_set_string(labels, k, eq ? eq + 1 : "") : -ENOMEM;
         }
         r = r < 0 ? r : vl_json_object_set(c, "Labels", TAKE_PTR(labels));
@@ -397,8 +404,8 @@ static int pod_insert(Engine *e, const PodCreateOptions *o, const char *id, cons
         int r = db_run(e->db, "INSERT INTO pods(id, name, created, config) VALUES (?1, ?2, ?3, ?4)",
                        DB_PARAMS(id, name, created, cfg), err);
         if (r == -EEXIST)
-                return cpod_error(err, EEXIST, "adding pod to state: name \"%s\" is in use: pod already exists",
-                                  name);
+                return cpod_error(err, EEXIST,
+                                  "adding pod to state: name \"%s\" is in use: pod already exists", name);
         return r < 0 ? r : 0;
 }
 
@@ -412,6 +419,8 @@ static int create_infra(Engine *e, const PodCreateOptions *o, const char *pod_id
                 .network = o->network,
                 .stop_timeout = 10,
                 .pod = pod_id,
+                .publish = o->publish, /* ports are published on the infra, which owns the network */
+                .n_publish = o->n_publish,
         };
         return container_create(e, &co, ret_id, err);
 }
@@ -424,9 +433,8 @@ int pod_create(Engine *e, const PodCreateOptions *o, char ret_id[65], CpodError 
                 return r;
         if (o->name && !pod_name_valid(o->name))
                 return cpod_error(err, EINVAL,
-                                  "invalid pod name \"%s\": names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", o->name);
-        if (o->n_publish > 0)
-                return cpod_error(err, ENOTSUP, "publishing ports (-p) on a pod is not supported yet");
+                                  "invalid pod name \"%s\": names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*",
+                                  o->name);
         if (o->name)
                 snprintf(name, sizeof name, "%s", o->name);
         else if ((r = generate_pod_name(e, name, sizeof name)) < 0)
@@ -520,6 +528,8 @@ static int stop_all(Engine *e, const Pod *p, Container *c, size_t n, int timeout
                         if ((k == 0) == infra || !is_active(&c[i]))
                                 continue;
                         int64_t left = deadline - now_sec();
+                        if (infra && timeout != 0) /* catatonit exits at once on SIGTERM */
+                                left = MAX(left, 1);
                         int r = container_stop(e, c[i].id, (int)MAX(left, 0), &one);
                         keep_first(r, &one, &first, err);
                 }
@@ -594,10 +604,11 @@ int pod_unpause(Engine *e, const char *ref, CpodError *err) {
 static int remove_loaded(Engine *e, Pod *p, Container *c, size_t n, bool force, CpodError *err) {
         for (size_t i = 0; !force && i < n; i++)
                 if (is_active(&c[i]))
-                        return cpod_error(err, EBUSY,
-                                          "pod %s has running containers (%s): cannot remove it without force "
-                                          "(-f)",
-                                          p->name, c[i].name);
+                        return cpod_error(
+                                err, EBUSY,
+                                "pod %s has running containers (%s): cannot remove it without force "
+                                "(-f)",
+                                p->name, c[i].name);
         if (force) {
                 int r = stop_all(e, p, c, n, 0, err);
                 if (r < 0)
@@ -673,7 +684,9 @@ static VlJson *shared_json(unsigned share) {
         static const struct {
                 unsigned bit;
                 const char *name;
-        } kinds[] = {{POD_SHARE_IPC, "ipc"}, {POD_SHARE_NET, "net"}, {POD_SHARE_PID, "pid"},
+        } kinds[] = {{POD_SHARE_IPC, "ipc"},
+                     {POD_SHARE_NET, "net"},
+                     {POD_SHARE_PID, "pid"},
                      {POD_SHARE_UTS, "uts"}};
         VlJson *a = vl_json_new_array();
         for (size_t i = 0; a && i < ELEMENTSOF(kinds); i++)
@@ -699,7 +712,8 @@ static VlJson *labels_json(char *const *labels, size_t n) {
         VlJson *o = vl_json_new_object();
         for (size_t i = 0; o && i < n; i++) {
                 const char *eq = strchr(labels[i], '=');
-                _cleanup_free_ char *k = strndup(labels[i], eq ? (size_t)(eq - labels[i]) : strlen(labels[i]));
+                _cleanup_free_ char *k =
+                        strndup(labels[i], eq ? (size_t)(eq - labels[i]) : strlen(labels[i]));
                 if (!k || vl_json_object_set_string(o, k, eq ? eq + 1 : "") < 0)
                         o = vl_json_unref(o);
         }
@@ -774,10 +788,13 @@ int pod_member_options(Engine *e, ContainerCreateOptions *o, char ret_pod_id[65]
         snprintf(ret_pod_id, 65, "%s", p.id);
         if (*p.infra_id) { /* a member, not the infra being created */
                 if ((p.share & POD_SHARE_NET) && o->network)
-                        r = cpod_error(err, EINVAL, "invalid config provided: cannot set a network on a "
-                                       "container that joins the network namespace of pod %s", p.name);
+                        r = cpod_error(err, EINVAL,
+                                       "invalid config provided: cannot set a network on a "
+                                       "container that joins the network namespace of pod %s",
+                                       p.name);
                 else if ((p.share & POD_SHARE_UTS) && o->hostname)
-                        r = cpod_error(err, EINVAL, "invalid config provided: cannot set hostname when "
+                        r = cpod_error(err, EINVAL,
+                                       "invalid config provided: cannot set hostname when "
                                        "joining the pod UTS namespace");
                 else if (p.share & POD_SHARE_UTS) {
                         *ret_hostname = TAKE_PTR(p.hostname);
@@ -796,8 +813,10 @@ static const char *ns_file(const char *type) {
 }
 
 static bool ns_shared(const char *type, unsigned share) {
-        return (streq(type, "network") && (share & POD_SHARE_NET)) || (streq(type, "ipc") && (share & POD_SHARE_IPC)) ||
-               (streq(type, "uts") && (share & POD_SHARE_UTS)) || (streq(type, "pid") && (share & POD_SHARE_PID));
+        return (streq(type, "network") && (share & POD_SHARE_NET)) ||
+               (streq(type, "ipc") && (share & POD_SHARE_IPC)) ||
+               (streq(type, "uts") && (share & POD_SHARE_UTS)) ||
+               (streq(type, "pid") && (share & POD_SHARE_PID));
 }
 
 /* Point the spec's shared namespaces at the infra process and write it back atomically. */
@@ -832,7 +851,8 @@ static int spec_join(const char *spec_path, pid_t infra_pid, unsigned share, Cpo
         }
         if (share & POD_SHARE_UTS) /* the infra set the pod's hostname in the shared namespace */
                 (void)vl_json_object_remove(spec, "hostname");
-        if (!(out = vl_json_to_string(spec, VL_JSON_FORMAT_PRETTY)) || asprintf(&tmp, "%s.tmp", spec_path) < 0)
+        if (!(out = vl_json_to_string(spec, VL_JSON_FORMAT_PRETTY)) ||
+            asprintf(&tmp, "%s.tmp", spec_path) < 0)
                 return oom(err);
         len = strlen(out);
         _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

@@ -99,8 +99,9 @@ int pod_inspect(Engine *e, const char *ref, VlJson **ret, CpodError *err);
 /* ---- used by container create and start ---- */
 
 /* Apply the pod's settings to a new member's create options (o is a copy the caller owns): the pod's
- * hostname when UTS is shared (*ret_hostname, freed by the caller, backs o->hostname). Creates the pod first for "new:NAME" (*ret_created true). ret_pod_id is
- * the pod's ID. A pod without an infra container yet is being created: the container is its infra. */
+ * hostname when UTS is shared (*ret_hostname, freed by the caller, backs o->hostname). Creates the pod first
+ * for "new:NAME" (*ret_created true). ret_pod_id is the pod's ID. A pod without an infra container yet is
+ * being created: the container is its infra. */
 int pod_member_options(Engine *e, ContainerCreateOptions *o, char ret_pod_id[65], char **ret_hostname,
                        bool *ret_created, CpodError *err);
 /* Before a member starts: start the infra container when it is not running, then point the member's

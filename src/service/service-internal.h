@@ -63,6 +63,12 @@ int reply_image_error(VlCall *call, int r, const CpodError *err, const char *ref
 /* Binding of each group of handlers. */
 int system_bind(VlServer *s, Service *svc);
 int images_bind(VlServer *s, Service *svc);
+int pods_bind(VlServer *s, Service *svc);    /* pods.c */
+int volumes_bind(VlServer *s, Service *svc); /* volumes.c */
+
+/* A [string]string parameter as "K=V" strings (NULL-terminated, malloc'ed); -ENOMEM. */
+int svc_kv_list(const VlJson *map, char ***ret, size_t *ret_n);
+void svc_kv_list_free(char **v, size_t n);
 
 /* JSON helpers (NULL on allocation failure). */
 VlJson *json_strv(char *const *v, size_t n);
