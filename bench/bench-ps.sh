@@ -10,10 +10,18 @@
 # containers, and time growing no faster than linearly from 100 to 1,000.
 #
 # Results on the development machine (Debian 12, 2 cores shared with other
-# jobs, kernel 6.18, podman 4.3.1; medians of 15 runs):
-#   cpod ps -a, 100 containers:    4.6 ms, 3.9 MB
-#   cpod ps -a, 1,000 containers: 23.5 ms, 5.6 MB (5.1x the time for 10x the containers)
-#   podman ps -a, 1,000:          651 ms (27.7x cpod)
+# jobs at load 3-5, kernel 6.18, podman 4.3.1; medians of 15-21 runs, which
+# vary by up to 2x with the load):
+#   before (every row's conmon files read: two failed opens per created
+#   container):  cpod 100: 15.7 ms 4.7 MB | cpod 1,000: 49.5 ms 11.4 MB |
+#                podman 1,000: 745 ms 99.8 MB (15.1x cpod)
+#   after (one read of the run root's directory; only started containers
+#   are looked at): cpod 100: 3.6 ms 4.7 MB | cpod 1,000: 25.7 ms 11.5 MB
+#                (7.1x the time for 10x the containers) | podman 1,000 as
+#                before: 29x cpod
+#   Of the 1,000-row time, `ps -aq` (the listing alone) is ~12 ms; the rest
+#   is building and printing the rows (including the PORTS cell, which looks
+#   for two network files per container).
 #
 # usage: bench/bench-ps.sh [BUILD_DIR]      (default: ./build)
 # env:   RUNS (15)        runs per case

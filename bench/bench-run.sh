@@ -35,6 +35,17 @@
 #     failed | create+start+wait 65.9 ms (3.36x) | podman 197 ms (10.0x) 36 MB;
 #     cpod peak RSS 12.5 MB, exit command 9.9 MB: libcurl, now linked into
 #     every cpod process, costs ~6 MB (cpod version: 8.9 MB)
+#   round 2 (libcurl loaded lazily; the seccomp cache key hashed without
+#     libcrypto; no `crun start` process; no inotify instance when the exit
+#     file is already there; volatile overlay for --rm), load 3.2-4:
+#     crun run 21.0 ms 3.2 MB | cpod run --rm 54.3 ms (2.59x) 4.6 MB | none
+#     failed | create+start+wait 47.6 ms (2.27x) 4.4 MB | podman 206 ms (9.8x)
+#     36.6 MB | exit command 4.1 MB. Before round 2, same day, load ~4:
+#     cpod run --rm 3.13x, 8.0 MB (libcrypto), create+start+wait 2.78x.
+#     The ratio follows the load: run --rm is five processes (cpod, conmon
+#     twice, crun create, the exit command) on 2 cores against crun's one; an
+#     A/B run with 50 ms of rest between rounds gave 1.78x (47.0 vs 26.4 ms),
+#     one at load 6.5 gave 4.3x.
 #
 # usage: bench/bench-run.sh [BUILD_DIR]      (default: ./build)
 # env:   RUNS (40)     rounds
