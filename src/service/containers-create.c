@@ -20,7 +20,7 @@
 typedef struct CreateArgs {
         const VlJson *args, *command, *env, *labels, *cap_add, *cap_drop, *volumes, *tmpfs, *publish,
                 *security_opt, *ulimit, *entrypoint, *resources;
-        const char *image, *name, *user, *workdir, *hostname, *network, *restart, *memory, *stop_signal,
+        const char *image, *name, *pod, *user, *workdir, *hostname, *network, *restart, *memory, *stop_signal,
                 *detach_keys, *log_driver, *entrypoint_str;
         bool tty, interactive, privileged, read_only, rm, init;
         int64_t pids_limit, stop_timeout, stop_signo, memory_bytes;
@@ -48,6 +48,7 @@ static const VlJsonField podman_fields[] = {
         FJSON("ulimit", ulimit),
         FSTR("entrypoint", entrypoint_str),
         FSTR("name", name),
+        FSTR("pod", pod),
         FSTR("user", user),
         FSTR("workDir", workdir),
         FSTR("hostname", hostname),
@@ -321,6 +322,7 @@ static int create_options(Owned *o, CreateArgs *a, bool atomic, ContainerCreateO
         } else if (a->stop_signal && *a->stop_signal)
                 c->stop_signal = a->stop_signal;
         c->name = a->name && *a->name ? a->name : NULL;
+        c->pod = a->pod && *a->pod ? a->pod : NULL;
         c->user = a->user && *a->user ? a->user : NULL;
         c->workdir = a->workdir && *a->workdir ? a->workdir : NULL;
         c->hostname = a->hostname && *a->hostname ? a->hostname : NULL;

@@ -14,8 +14,8 @@
  * nothing, an empty list is the default net, ipc and uts); cgroupParent and
  * infraCommand are not supported.
  *
- * Not implemented (MethodNotImplemented, the handler is left unbound):
- * GenerateKube (the engine does not generate Kubernetes YAML).
+ * GenerateKube answers the Pod document of a pod or container as YAML and,
+ * with service, the Service document ("" without).
  */
 
 #include <stdio.h>
@@ -23,9 +23,11 @@
 #include <strings.h>
 
 #include "containers-internal.h"
+#include "kube.h"
 #include "pod.h"
 #include "service-internal.h"
 #include "util.h"
+#include "yaml.h"
 
 /* Names given to GetPodsByContext, statuses to GetPodsByStatus. */
 #define MAX_POD_ARGS 4096
@@ -617,6 +619,45 @@ static int method_pod_stats(VlCall *call, const VlJson *params, unsigned flags, 
         return vl_call_reply(call, reply);
 }
 
+/* ---- Kubernetes YAML ---- */
+
+/* One document as YAML text, "" for none. */
+static VlJson *yaml_string(const VlJson *doc) {
+        VlBuf b = VL_BUF_INIT;
+        int r = doc ? yaml_write(&b, doc) : 0;
+        if (r >= 0)
+                r = vl_buf_append_char(&b, '\0');
+        VlJson *s = r >= 0 ? vl_json_new_string(b.data) : NULL;
+        vl_buf_free(&b);
+        return s;
+}
+
+static int method_generate_kube(VlCall *call, const VlJson *params, unsigned flags, void *userdata) {
+        const char *name = vl_json_get_string(vl_json_object_get(params, "name")) ?: "";
+        bool service = vl_json_get_bool(vl_json_object_get(params, "service"));
+        CpodError err = {};
+        VlJson *docs = NULL;
+        Engine *e;
+
+        if (service_engine(userdata, call, &e) < 0)
+                return 0;
+        int r = kube_generate(e, name, service, &docs, &err);
+        if (r < 0) /* as podman: a pod or a container, ErrorOccurred when neither */
+                return reply_error_occurred(call, r, &err);
+        VlJson *o = vl_json_new_object();
+        r = o ? 0 : -ENOMEM;
+        r = r < 0 ? r : vl_json_object_set(o, "pod", yaml_string(vl_json_array_get(docs, 0)));
+        r = r < 0 ? r
+                  : vl_json_object_set(o, "service",
+                                       yaml_string(service ? vl_json_array_get(docs, 1) : NULL));
+        vl_json_unref(docs);
+        if (r < 0) {
+                vl_json_unref(o);
+                return -ENOMEM;
+        }
+        return reply_one(call, "pod", o);
+}
+
 int pods_bind(VlServer *s, Service *svc) {
         static const struct {
                 const char *method;
@@ -638,6 +679,7 @@ int pods_bind(VlServer *s, Service *svc) {
                 {PODMAN_IFACE ".GetPodStats", method_pod_stats},
                 {PODMAN_IFACE ".GetPodsByStatus", method_by_status},
                 {PODMAN_IFACE ".GetPodsByContext", method_by_context},
+                {PODMAN_IFACE ".GenerateKube", method_generate_kube},
         };
 
         for (size_t i = 0; i < ELEMENTSOF(table); i++) {
