@@ -1021,6 +1021,11 @@ int runtime_kill_and_delete(Engine *e, Container *c, CpodError *err) {
         int r = 0;
         if (c->state == CONTAINER_RUNNING || c->state == CONTAINER_PAUSED) {
                 r = kill_locked(e, c, SIGKILL, err);
+                /* it may have died on its own meanwhile: then there is nothing to kill */
+                if (r < 0 && c->pid > 0 && kill(c->pid, 0) < 0 && errno == ESRCH) {
+                        cpod_error_clear(err);
+                        r = 0;
+                }
                 if (c->state == CONTAINER_PAUSED)
                         (void)runtime_simple(e, c, "resume", NULL, NULL);
                 if (r >= 0)
