@@ -188,20 +188,39 @@ int cli_split_name(const char *name, char **ret_repo, char **ret_tag) {
         return 0;
 }
 
-static const char *sort_key;
+typedef enum SortKey { SORT_CREATED, SORT_ID, SORT_REPOSITORY, SORT_TAG, SORT_SIZE } SortKey;
+
+/* qsort has no context argument; set before each sort */
+static SortKey sort_key;
+
+static SortKey sort_key_from_string(const char *s) {
+        return streq(s, "id")           ? SORT_ID
+               : streq(s, "repository") ? SORT_REPOSITORY
+               : streq(s, "tag")        ? SORT_TAG
+               : streq(s, "size")       ? SORT_SIZE
+                                        : SORT_CREATED;
+}
 
 static int compare_rows(const void *pa, const void *pb) {
         const ImageRow *a = pa, *b = pb;
         int c = 0;
 
-        if (streq(sort_key, "id"))
+        switch (sort_key) {
+        case SORT_ID:
                 c = strcmp(a->img->id, b->img->id);
-        else if (streq(sort_key, "repository"))
+                break;
+        case SORT_REPOSITORY:
                 c = strcmp(a->repo, b->repo);
-        else if (streq(sort_key, "tag"))
+                break;
+        case SORT_TAG:
                 c = strcmp(a->tag, b->tag);
-        else if (streq(sort_key, "size"))
+                break;
+        case SORT_SIZE:
                 c = a->img->size < b->img->size ? -1 : a->img->size > b->img->size;
+                break;
+        case SORT_CREATED:
+                break;
+        }
         if (c == 0) /* newest first, then by name for a stable order */
                 c = a->img->created > b->img->created ? -1 : a->img->created < b->img->created;
         if (c == 0)
@@ -397,6 +416,16 @@ static int print_rows(const ImageRow *rows, size_t n, ImageSet *set, const Image
         return output_print(&a->out, cols, table, items, err);
 }
 
+/* Whether an image is still in the store: another process may remove it between the listing and the
+ * reading of its config. */
+static bool image_still_there(Engine *e, const Image *img) {
+        Image other = {};
+        int r = image_get(e, img->id, &other, NULL);
+
+        image_done(&other);
+        return r != -ENOENT;
+}
+
 static int list_images(Engine *e, ImageSet *set, const ImagesArgs *a, CpodError *err) {
         bool want_config = a->out.format && *a->out.format && !streq(a->out.format, "table");
         ImageRow *rows = NULL;
@@ -408,8 +437,13 @@ static int list_images(Engine *e, ImageSet *set, const ImagesArgs *a, CpodError 
                 r = filters_match(e, set, i, a, err);
                 if (r <= 0)
                         continue;
-                if (want_config && (r = image_config_cached(e, set, i, &config, err)) < 0)
-                        break;
+                if (want_config && (r = image_config_cached(e, set, i, &config, err)) < 0) {
+                        if (r != -ENOENT || image_still_there(e, &set->imgs[i]))
+                                break;
+                        cpod_error_clear(err); /* removed since the listing: not an error */
+                        r = 0;
+                        continue;
+                }
                 set->listed[i] = !a->quiet;
                 for (size_t j = 0; j < set->imgs[i].n_names && r >= 0; j++)
                         r = add_row(&rows, &n, &cap, &set->imgs[i], set->imgs[i].names[j], config);
@@ -417,7 +451,7 @@ static int list_images(Engine *e, ImageSet *set, const ImagesArgs *a, CpodError 
                         r = add_row(&rows, &n, &cap, &set->imgs[i], NULL, config);
         }
         if (r >= 0) {
-                sort_key = a->sort;
+                sort_key = sort_key_from_string(a->sort);
                 if (n > 0)
                         qsort(rows, n, sizeof(*rows), compare_rows);
                 r = a->quiet ? print_quiet(rows, n, set, a->no_trunc) : print_rows(rows, n, set, a, err);
