@@ -1502,6 +1502,50 @@ static int report_add(StoreReport *rep, const char *fmt, const char *id) {
         return 0;
 }
 
+/* Run directories and lock files without a row: a removal killed after deleting the row (the row goes
+ * before the files, so a killed removal never leaves a row without files). Lock files are named
+ * <id> and <id>.rm. No other engine has the store open during a check, so no lock is held. */
+static int check_run_leftovers(Engine *e, bool repair, StoreReport *rep) {
+        static const char *const subdirs[] = {"containers", "locks"};
+        int r = 0;
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(subdirs); i++) {
+                char base[4200];
+                snprintf(base, sizeof base, "%s/%s", e->runroot, subdirs[i]);
+                DIR *d = opendir(base);
+                struct dirent *de;
+                while (r >= 0 && d && (de = readdir(d))) {
+                        char id[65];
+                        size_t l = strlen(de->d_name);
+                        if (de->d_name[0] == '.' || (l != 64 && !(l == 67 && streq(de->d_name + 64, ".rm"))))
+                                continue;
+                        snprintf(id, sizeof id, "%.64s", de->d_name);
+                        /* reported with its container's directory (and gone if repaired) */
+                        char p[4300], q[4300];
+                        snprintf(p, sizeof p, "%s/containers/%s", e->runroot, id);
+                        snprintf(q, sizeof q, "%s/containers/%s", e->root, id);
+                        if (access(q, F_OK) == 0 || (i > 0 && access(p, F_OK) == 0))
+                                continue;
+                        int k = db_get_text(e->db, "SELECT 1 FROM containers WHERE id = ?1", DB_PARAMS(id), NULL,
+                                            NULL);
+                        if (k != 0)
+                                continue;
+                        r = report_add(rep,
+                                       i == 0 ? "container run directory %s has no database row"
+                                              : "container lock file %s has no database row",
+                                       de->d_name);
+                        if (r >= 0 && repair) {
+                                if (i == 0)
+                                        (void)container_unmount_rootfs(e, id, NULL);
+                                remove_files(e, id);
+                                rep->repaired++;
+                        }
+                }
+                if (d)
+                        closedir(d);
+        }
+        return r;
+}
+
 int container_check(Engine *e, bool repair, StoreReport *rep, CpodError *err) {
         Container *v = NULL;
         size_t n = 0;
@@ -1520,7 +1564,9 @@ int container_check(Engine *e, bool repair, StoreReport *rep, CpodError *err) {
                         continue;
                 }
                 _cleanup_free_ char *merged = container_run_path(e, v[i].id, "merged");
-                if (v[i].state == CONTAINER_EXITED && merged && path_is_mount(merged)) {
+                /* while its conmon lives, the exit command (which unmounts) is still to come */
+                if (v[i].state == CONTAINER_EXITED && merged && path_is_mount(merged) &&
+                    !runtime_pid_alive(v[i].conmon_pid)) {
                         r = report_add(rep, "container %s: exited but its root filesystem is still mounted",
                                        v[i].id);
                         if (r >= 0 && repair && container_unmount_rootfs(e, v[i].id, NULL) >= 0)
@@ -1549,5 +1595,7 @@ int container_check(Engine *e, bool repair, StoreReport *rep, CpodError *err) {
         }
         if (d)
                 closedir(d);
+        if (r >= 0)
+                r = check_run_leftovers(e, repair, rep);
         return r < 0 ? oom(err) : 0;
 }

@@ -660,6 +660,73 @@ static int start_locked(Engine *e, Container *c, int *ret_attach_fd, CpodError *
         return r < 0 ? r : 0;
 }
 
+/* A container a killed cpod left "created": its conmon runs, and the runtime's create has finished or
+ * is finishing; only the start is missing. Spawning a second conmon would run a second create over the
+ * first one's state, so wait for the pid file (the end of the create) and start what is there. 0 when
+ * conmon went away instead (the caller starts afresh). Lock held. */
+static int start_created(Engine *e, Container *c, int *ret_attach_fd, bool *ret_started, CpodError *err) {
+        _cleanup_free_ char *pidfile = container_run_path(e, c->id, "pidfile");
+        _cleanup_free_ char *sock = container_run_path(e, c->id, "attach");
+        pid_t pid = 0;
+        int r = 0;
+        if (!pidfile || !sock)
+                return oom(err);
+        *ret_started = false;
+        for (int i = 0; i < 1000 && runtime_pid_alive(c->conmon_pid); i++) {
+                char buf[32];
+                _cleanup_close_ int fd = open(pidfile, O_RDONLY | O_CLOEXEC);
+                ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+                if (n > 0) {
+                        buf[n] = 0;
+                        pid = (pid_t)atoi(buf);
+                }
+                if (pid > 0)
+                        break;
+                struct timespec ts = {0, 10000000};
+                nanosleep(&ts, NULL);
+        }
+        if (pid > 0 && !runtime_pid_alive(pid)) {
+                /* the container is gone and conmon is on its way out, waiting for its exit command,
+                 * which waits for our lock. Finish it off; the exit command then finds the container
+                 * started anew and leaves it alone. */
+                (void)kill(c->conmon_pid, SIGKILL);
+                for (int i = 0; i < 500 && runtime_pid_alive(c->conmon_pid); i++) {
+                        struct timespec ts = {0, 10000000};
+                        nanosleep(&ts, NULL);
+                }
+        }
+        if (pid <= 0 || !runtime_pid_alive(pid)) {
+                if (runtime_pid_alive(c->conmon_pid))
+                        return cpod_error(err, EBUSY, "container %s is being created by another process",
+                                          c->name);
+                return 0;
+        }
+        c->pid = pid;
+        seccomp_cache_fill(e, c);
+        if (ret_attach_fd)
+                r = attach_connect(sock, ret_attach_fd, err);
+        if (r >= 0)
+                r = runtime_start(e, c, err);
+        if (r < 0) {
+                CpodError ignored = {};
+                (void)runtime_simple(e, c, "delete", "--force", &ignored);
+                (void)kill(c->conmon_pid, SIGKILL);
+                (void)container_unmount_rootfs(e, c->id, &ignored);
+                (void)net_container_teardown(e, c->id, &ignored);
+                if (ret_attach_fd)
+                        *ret_attach_fd = safe_close(*ret_attach_fd);
+                return r;
+        }
+        *ret_started = true;
+        c->state = CONTAINER_RUNNING;
+        c->started_at = ctr_now_nsec();
+        c->finished_at = 0;
+        c->exit_code = 0;
+        r = save_started(e, c, err);
+        (void)events_write(e, "container", "start", c->id, c->name, c->image_name, NULL);
+        return r < 0 ? r : 0;
+}
+
 static int lock_and_load(Engine *e, const char *ref, Container *c, int *lock_fd, CpodError *err) {
         char id[65];
         int r = container_resolve(e, ref, id, err);
@@ -742,8 +809,17 @@ int container_start(Engine *e, const char *ref, const ContainerStdio *attach, in
                 r = cpod_error(err, EBUSY, "container %s is paused: unpause it instead", c.name);
         else if (c.state == CONTAINER_REMOVING)
                 r = cpod_error(err, EBUSY, "container %s is being removed", c.name);
-        else
-                r = start_locked(e, &c, attach ? &sock : NULL, err);
+        else {
+                bool started = false;
+                r = 0;
+                if (c.state == CONTAINER_CREATED && runtime_pid_alive(c.conmon_pid))
+                        r = start_created(e, &c, attach ? &sock : NULL, &started, err);
+                if (r >= 0 && !started) {
+                        if (c.state == CONTAINER_CREATED)
+                                (void)container_sync(e, &c, NULL); /* its conmon is gone: exited */
+                        r = start_locked(e, &c, attach ? &sock : NULL, err);
+                }
+        }
         container_unlock(lock);
         if (r >= 0 && attach)
                 r = finish_attached(e, &c, sock, attach, ret_exit_code, err);
@@ -789,6 +865,12 @@ static int kill_locked(Engine *e, const Container *c, int signo, CpodError *err)
         if (r < 0 && c->pid > 0 &&
             kill(c->pid, signo) == 0) /* the runtime lost its state: signal directly */
                 r = 0;
+        /* the container exited between our look at it and the runtime's ("open pidfd: No such
+         * process"): nothing left to signal, and rm -f or stop must not fail for it */
+        if (r < 0 && c->pid > 0 && !runtime_pid_alive(c->pid)) {
+                cpod_error_clear(err);
+                r = 0;
+        }
         return r;
 }
 
