@@ -921,13 +921,13 @@ typedef struct CreateCtx {
         SpecUser user;
         char *dir, *userdata, *netns;
         const char *image_name;
-        const char *pod_id; /* NULL when not in a pod */
+        const char *pod_id;              /* NULL when not in a pod */
         ContainerCreateOptions resolved; /* o with its volume mounts as binds of the volumes' directories */
         ContainerMount *mounts;
         struct CreateVolume {
                 char *name, *host;
                 bool anonymous, created;
-        } *vols;
+        } * vols;
         size_t n_vols;
 } CreateCtx;
 
@@ -972,7 +972,8 @@ static int create_volumes(CreateCtx *x, CpodError *err) {
                         image_root = NULL; /* no copy-up without the image's files */
                 if (image_root && m->destination && asprintf(&from, "%s%s", image_root, m->destination) < 0)
                         return oom(err);
-                r = volume_resolve_mount_named(x->e, m->source, true, from, &v->host, &v->name, &v->created, err);
+                r = volume_resolve_mount_named(x->e, m->source, true, from, &v->host, &v->name, &v->created,
+                                               err);
                 if (r < 0)
                         break;
                 v->anonymous = !m->source || !*m->source;
@@ -1525,8 +1526,8 @@ static int check_run_leftovers(Engine *e, bool repair, StoreReport *rep) {
                         snprintf(q, sizeof q, "%s/containers/%s", e->root, id);
                         if (access(q, F_OK) == 0 || (i > 0 && access(p, F_OK) == 0))
                                 continue;
-                        int k = db_get_text(e->db, "SELECT 1 FROM containers WHERE id = ?1", DB_PARAMS(id), NULL,
-                                            NULL);
+                        int k = db_get_text(e->db, "SELECT 1 FROM containers WHERE id = ?1", DB_PARAMS(id),
+                                            NULL, NULL);
                         if (k != 0)
                                 continue;
                         r = report_add(rep,

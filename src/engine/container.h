@@ -79,10 +79,10 @@ typedef struct ContainerCreateOptions {
         size_t n_ulimits;
         ContainerMount *mounts; /* from -v, --mount and --tmpfs (the CLI parses them) */
         size_t n_mounts;
-        const char *restart;     /* "no", "on-failure[:N]", "always", "unless-stopped" */
+        const char *restart; /* "no", "on-failure[:N]", "always", "unless-stopped" */
         const char *network; /* "none", "host", "bridge", network names ("a,b"), "container:ID", "ns:PATH";
                               * NULL: "bridge" when ports are published, else "none" */
-        const char *runtime;     /* "crun" (default), "runc", or a path */
+        const char *runtime; /* "crun" (default), "runc", or a path */
         const char *log_driver;  /* "k8s-file" (default), "none" */
         const char *stop_signal; /* default from the image, else SIGTERM */
         int stop_timeout;        /* seconds, default 10 */

@@ -129,11 +129,7 @@ static const char db_schema_v5[] = "CREATE TABLE container_networks ("
 
 /* Index i upgrades the schema from version i to i + 1. */
 static const char *const db_migrations[DB_VERSION] = {
-        db_schema_v1,
-        db_schema_v2,
-        db_schema_v3,
-        db_schema_v4,
-        db_schema_v5,
+        db_schema_v1, db_schema_v2, db_schema_v3, db_schema_v4, db_schema_v5,
 };
 
 int db_errno(int sqlite_rc) {

@@ -55,7 +55,8 @@ int db_run(sqlite3 *db, const char *sql, const char *const *params, size_t n, Cp
 /* Run a query with text parameters and copy the first row's first column
  * (malloc'ed, NULL for SQL NULL) into *ret when ret is given. Returns 1 when
  * there was a row, 0 when there was none. */
-int db_get_text(sqlite3 *db, const char *sql, const char *const *params, size_t n, char **ret, CpodError *err);
+int db_get_text(sqlite3 *db, const char *sql, const char *const *params, size_t n, char **ret,
+                CpodError *err);
 /* Bind text parameters ?1..?n to a prepared statement. */
 int db_bind_texts(sqlite3 *db, sqlite3_stmt *st, const char *const *params, size_t n, CpodError *err);
 /* The params and n arguments of the calls above from a list of strings. */

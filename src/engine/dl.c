@@ -120,20 +120,20 @@
         X(const char *, ZSTD_getErrorName, (size_t code), (code), dl_zstd_error)
 #define ZSTD_VOID_FUNCS(X)
 
-#define CURL_FUNCS(X)                                                                                      \
-        X(CURLcode, curl_global_init, (long f), (f), CURLE_FAILED_INIT)                                    \
-        X(CURL *, curl_easy_init, (void), (), NULL)                                                        \
-        X(CURLcode, curl_easy_perform, (CURL * c), (c), CURLE_FAILED_INIT)                                 \
-        X(const char *, curl_easy_strerror, (CURLcode e), (e), dl_curl_error)                              \
-        X(char *, curl_easy_escape, (CURL * c, const char *s, int n), (c, s, n), NULL)                     \
-        X(struct curl_slist *, curl_slist_append, (struct curl_slist * l, const char *s), (l, s), NULL)    \
-        X(CURLM *, curl_multi_init, (void), (), NULL)                                                      \
-        X(CURLMcode, curl_multi_add_handle, (CURLM * m, CURL *c), (m, c), CURLM_INTERNAL_ERROR)            \
-        X(CURLMcode, curl_multi_remove_handle, (CURLM * m, CURL *c), (m, c), CURLM_INTERNAL_ERROR)         \
-        X(CURLMcode, curl_multi_perform, (CURLM * m, int *n), (m, n), CURLM_INTERNAL_ERROR)                \
-        X(CURLMcode, curl_multi_poll, (CURLM * m, struct curl_waitfd *w, unsigned n, int t, int *ret),     \
-          (m, w, n, t, ret), CURLM_INTERNAL_ERROR)                                                         \
-        X(CURLMsg *, curl_multi_info_read, (CURLM * m, int *n), (m, n), NULL)                              \
+#define CURL_FUNCS(X)                                                                                   \
+        X(CURLcode, curl_global_init, (long f), (f), CURLE_FAILED_INIT)                                 \
+        X(CURL *, curl_easy_init, (void), (), NULL)                                                     \
+        X(CURLcode, curl_easy_perform, (CURL * c), (c), CURLE_FAILED_INIT)                              \
+        X(const char *, curl_easy_strerror, (CURLcode e), (e), dl_curl_error)                           \
+        X(char *, curl_easy_escape, (CURL * c, const char *s, int n), (c, s, n), NULL)                  \
+        X(struct curl_slist *, curl_slist_append, (struct curl_slist * l, const char *s), (l, s), NULL) \
+        X(CURLM *, curl_multi_init, (void), (), NULL)                                                   \
+        X(CURLMcode, curl_multi_add_handle, (CURLM * m, CURL * c), (m, c), CURLM_INTERNAL_ERROR)        \
+        X(CURLMcode, curl_multi_remove_handle, (CURLM * m, CURL * c), (m, c), CURLM_INTERNAL_ERROR)     \
+        X(CURLMcode, curl_multi_perform, (CURLM * m, int *n), (m, n), CURLM_INTERNAL_ERROR)             \
+        X(CURLMcode, curl_multi_poll, (CURLM * m, struct curl_waitfd * w, unsigned n, int t, int *ret), \
+          (m, w, n, t, ret), CURLM_INTERNAL_ERROR)                                                      \
+        X(CURLMsg *, curl_multi_info_read, (CURLM * m, int *n), (m, n), NULL)                           \
         X(CURLMcode, curl_multi_cleanup, (CURLM * m), (m), CURLM_INTERNAL_ERROR)
 
 /* Variadic functions: in the table, wrapped by hand below. */
@@ -144,10 +144,10 @@
 
 #define CURL_ALL_FUNCS(X) CURL_FUNCS(X) CURL_VARIADIC_FUNCS(X)
 
-#define CURL_VOID_FUNCS(X)                                                  \
-        X(curl_easy_cleanup, (CURL * c), (c))                               \
-        X(curl_easy_reset, (CURL * c), (c))                                 \
-        X(curl_slist_free_all, (struct curl_slist * l), (l))                \
+#define CURL_VOID_FUNCS(X)                                   \
+        X(curl_easy_cleanup, (CURL * c), (c))                \
+        X(curl_easy_reset, (CURL * c), (c))                  \
+        X(curl_slist_free_all, (struct curl_slist * l), (l)) \
         X(curl_free, (void *p), (p))
 
 #define TABLE_ENTRY(ret, name, params, args, fail) ret(*name) params;

@@ -20,8 +20,8 @@
 typedef struct CreateArgs {
         const VlJson *args, *command, *env, *labels, *cap_add, *cap_drop, *volumes, *tmpfs, *publish,
                 *security_opt, *ulimit, *entrypoint, *resources;
-        const char *image, *name, *pod, *user, *workdir, *hostname, *network, *restart, *memory, *stop_signal,
-                *detach_keys, *log_driver, *entrypoint_str;
+        const char *image, *name, *pod, *user, *workdir, *hostname, *network, *restart, *memory,
+                *stop_signal, *detach_keys, *log_driver, *entrypoint_str;
         bool tty, interactive, privileged, read_only, rm, init;
         int64_t pids_limit, stop_timeout, stop_signo, memory_bytes;
         double cpus;

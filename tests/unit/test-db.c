@@ -52,11 +52,13 @@ TEST(open_creates_schema) {
         sqlite3 *db = NULL;
 
         is_int(db_open(path, &db, &err), 0, "db_open creates a database");
-        is_int(query_int(db, "PRAGMA user_version"), 5, "user_version is 5 (images, containers, volumes, pods, networks)");
+        is_int(query_int(db, "PRAGMA user_version"), 5,
+               "user_version is 5 (images, containers, volumes, pods, networks)");
         _cleanup_free_ char *mode = query_text(db, "PRAGMA journal_mode");
         is_str(mode, "wal", "journal mode is WAL");
         is_int(query_int(db, "PRAGMA foreign_keys"), 1, "foreign keys are on");
-        is_int(query_int(db, "PRAGMA synchronous"), 1, "synchronous is NORMAL (WAL: consistent after a kill)");
+        is_int(query_int(db, "PRAGMA synchronous"), 1,
+               "synchronous is NORMAL (WAL: consistent after a kill)");
         is_int(query_int(db, "PRAGMA busy_timeout"), 10000, "busy timeout is 10 s");
         is_int(query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
                              " ('images','image_names','image_digests','layers','image_layers','mounts','"
