@@ -2,8 +2,9 @@
 #pragma once
 
 /*
- * Helpers shared by the container modules (container.c, runtime.c, spec.c,
- * attach.c, logs.c, exec.c, container-fs.c, stats.c). Not a public API.
+ * Helpers shared by the container modules (container.c, container-inspect.c,
+ * container-check.c, runtime.c, spec.c, attach.c, logs.c, exec.c,
+ * container-fs.c, stats.c). Not a public API.
  *
  * Paths of a container (id is the 64-hex ID):
  *   <root>/containers/<id>/config.json      the OCI spec written at create
@@ -217,3 +218,14 @@ int ctr_strv_push(char ***v, size_t *n, const char *s); /* copies s, keeps the a
 int64_t ctr_now_nsec(void);                             /* CLOCK_REALTIME in ns */
 /* RFC 3339 with nanoseconds in UTC ("2024-01-02T03:04:05.123456789Z") into buf (>= 40 bytes). */
 void ctr_format_rfc3339nano(int64_t ns, char *buf, size_t size);
+
+/* ---- container.c, shared with container-inspect.c and container-check.c ---- */
+
+/* Set err to "out of memory" and return -ENOMEM. */
+int ctr_oom(CpodError *err);
+/* Is path a mount point (its device differs from its parent's)? */
+bool ctr_path_is_mount(const char *path);
+/* Delete a container's directories under root and runroot and its lock files; always 0. */
+int ctr_remove_files(Engine *e, const char *id);
+/* A JSON array of the n strings (NULL on allocation failure). */
+VlJson *ctr_strv_json(char *const *v, size_t n);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Containers: rows, names, creation (the OCI spec and the files next to
- * it), lookup with state sync, inspect, rename, removal, and the check
- * that `cpod system check` runs.
+ * it), lookup with state sync, rename and removal. Inspect is in
+ * container-inspect.c, the check that `cpod system check` runs in
+ * container-check.c.
  */
 
 #include <ctype.h>
@@ -77,7 +78,7 @@ void ctr_format_rfc3339nano(int64_t ns, char *buf, size_t size) {
         snprintf(buf, size, "%s.%09lldZ", base, (long long)(ns % 1000000000));
 }
 
-static int oom(CpodError *err) {
+int ctr_oom(CpodError *err) {
         return cpod_error(err, ENOMEM, "out of memory");
 }
 
@@ -211,7 +212,7 @@ int container_load_row(Engine *e, const char *id, Container *ret, CpodError *err
         sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
         int rc = sqlite3_step(st);
         if (rc == SQLITE_ROW)
-                r = row_read(e, st, ret) < 0 ? oom(err) : 0;
+                r = row_read(e, st, ret) < 0 ? ctr_oom(err) : 0;
         else if (rc == SQLITE_DONE)
                 r = cpod_error(err, ENOENT, "no such container %s", id);
         else
@@ -426,7 +427,7 @@ int container_list(Engine *e, bool all, Container **ret, size_t *ret_n, CpodErro
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 if (VL_GROW(v, cap, n + 1) < 0 || row_read(e, st, &v[n]) < 0) {
-                        r = oom(err);
+                        r = ctr_oom(err);
                         break;
                 }
                 n++;
@@ -466,7 +467,7 @@ int container_list(Engine *e, bool all, Container **ret, size_t *ret_n, CpodErro
 
 /* ---- rootfs ---- */
 
-static bool path_is_mount(const char *path) {
+bool ctr_path_is_mount(const char *path) {
         char parent[4200];
         struct stat a, b;
         snprintf(parent, sizeof parent, "%s/..", path);
@@ -501,7 +502,7 @@ static int overlay_options(Engine *e, const Image *img, const char *id, char **r
                 r = -ENOMEM;
         if (r < 0) {
                 vl_buf_free(&b);
-                return oom(err);
+                return ctr_oom(err);
         }
         if (b.len >= (size_t)sysconf(_SC_PAGESIZE)) {
                 vl_buf_free(&b);
@@ -516,11 +517,11 @@ int container_mount_rootfs(Engine *e, const Container *c, CpodError *err) {
         _cleanup_free_ char *merged = container_run_path(e, c->id, "merged"), *opts = NULL;
         Image img = {};
         if (!merged)
-                return oom(err);
+                return ctr_oom(err);
         int r = mkdir_parents(merged, 0755);
         if (r < 0)
                 return cpod_error_errno(err, -r, "create `%s`", merged);
-        if (path_is_mount(merged))
+        if (ctr_path_is_mount(merged))
                 return 0;
         r = image_get(e, c->image_id, &img, err);
         if (r < 0)
@@ -556,8 +557,8 @@ int container_mount_rootfs(Engine *e, const Container *c, CpodError *err) {
 int container_unmount_rootfs(Engine *e, const char *id, CpodError *err) {
         _cleanup_free_ char *merged = container_run_path(e, id, "merged");
         if (!merged)
-                return oom(err);
-        if (!path_is_mount(merged))
+                return ctr_oom(err);
+        if (!ctr_path_is_mount(merged))
                 return 0;
         if (umount2(merged, 0) < 0) {
                 int k = errno;
@@ -675,7 +676,7 @@ static int write_userdata(const char *dir, const char *hostname, const char *nam
         r = r < 0 ? r : vl_buf_append_char(&b, 0);
         if (r < 0) {
                 vl_buf_free(&b);
-                return oom(err);
+                return ctr_oom(err);
         }
         r = write_text(dir, "hosts", b.data, err);
         vl_buf_clear(&b);
@@ -689,7 +690,7 @@ static int write_userdata(const char *dir, const char *hostname, const char *nam
         }
         if (f)
                 fclose(f);
-        r = r < 0 ? oom(err) : vl_buf_append_char(&b, 0) < 0 ? oom(err) : 0;
+        r = r < 0 ? ctr_oom(err) : vl_buf_append_char(&b, 0) < 0 ? ctr_oom(err) : 0;
         if (r >= 0)
                 r = write_text(dir, "resolv.conf", b.data, err);
         vl_buf_free(&b);
@@ -707,10 +708,10 @@ static int image_user(Engine *e, const Image *img, const char *user, SpecUser *r
                         continue;
                 snprintf(p, sizeof p, "%s/etc/passwd", diff);
                 if (!passwd && access(p, F_OK) == 0 && !(passwd = strdup(p)))
-                        return oom(err);
+                        return ctr_oom(err);
                 snprintf(p, sizeof p, "%s/etc/group", diff);
                 if (!group && access(p, F_OK) == 0 && !(group = strdup(p)))
-                        return oom(err);
+                        return ctr_oom(err);
         }
         return spec_resolve_user_files(passwd, group, user, ret, err);
 }
@@ -749,7 +750,7 @@ static int network_namespace(Engine *e, const char *network, char **ret, CpodErr
                 return 0;
         if ((v = startswith(network, "ns:"))) {
                 *ret = strdup(v);
-                return *ret ? 0 : oom(err);
+                return *ret ? 0 : ctr_oom(err);
         }
         if (!(v = startswith(network, "container:")))
                 return 0;
@@ -761,12 +762,12 @@ static int network_namespace(Engine *e, const char *network, char **ret, CpodErr
                 r = cpod_error(err, EINVAL, "container %s is not running: cannot join its network namespace",
                                v);
         else if (asprintf(ret, "/proc/%d/ns/net", (int)other.pid) < 0)
-                r = oom(err);
+                r = ctr_oom(err);
         container_done(&other);
         return r;
 }
 
-static VlJson *strv_json(char *const *v, size_t n) {
+VlJson *ctr_strv_json(char *const *v, size_t n) {
         VlJson *a = vl_json_new_array();
         for (size_t i = 0; a && i < n; i++)
                 if (vl_json_array_append(a, vl_json_new_string(v[i])) < 0)
@@ -854,10 +855,10 @@ static int config_json(const ContainerCreateOptions *o, const char *image_name, 
         int r = all && c && h && lc ? 0 : -ENOMEM;
         r = r < 0 ? r : vl_json_object_set_string(c, "Hostname", hostname);
         r = r < 0 ? r : vl_json_object_set_string(c, "User", user ?: "");
-        r = r < 0 ? r : vl_json_object_set(c, "Env", strv_json(env, n_env));
+        r = r < 0 ? r : vl_json_object_set(c, "Env", ctr_strv_json(env, n_env));
         r = r < 0 ? r
                   : vl_json_object_set(c, "Cmd",
-                                       o->n_command        ? strv_json(o->command, o->n_command)
+                                       o->n_command        ? ctr_strv_json(o->command, o->n_command)
                                        : o->entrypoint_set ? vl_json_new_array()
                                        : icmd              ? vl_json_copy(icmd)
                                                            : vl_json_null());
@@ -865,7 +866,7 @@ static int config_json(const ContainerCreateOptions *o, const char *image_name, 
         r = r < 0 ? r : vl_json_object_set_string(c, "WorkingDir", workdir && *workdir ? workdir : "/");
         r = r < 0 ? r
                   : vl_json_object_set(c, "Entrypoint",
-                                       o->entrypoint_set ? strv_json(o->entrypoint, o->n_entrypoint)
+                                       o->entrypoint_set ? ctr_strv_json(o->entrypoint, o->n_entrypoint)
                                        : iep             ? vl_json_copy(iep)
                                                          : vl_json_new_array());
         r = r < 0 ? r : vl_json_object_set(c, "Labels", kv_object(o->labels, o->n_labels));
@@ -887,9 +888,10 @@ static int config_json(const ContainerCreateOptions *o, const char *image_name, 
         r = r < 0 ? r : vl_json_object_set_bool(h, "AutoRemove", o->rm);
         const char *mode = o->network ?: o->n_publish || o->publish_all ? "bridge" : "none";
         r = r < 0 ? r : vl_json_object_set_string(h, "NetworkMode", mode);
-        r = r < 0 ? r : vl_json_object_set(h, "CapAdd", strv_json(o->cap_add, o->n_cap_add));
-        r = r < 0 ? r : vl_json_object_set(h, "CapDrop", strv_json(o->cap_drop, o->n_cap_drop));
-        r = r < 0 ? r : vl_json_object_set(h, "SecurityOpt", strv_json(o->security_opt, o->n_security_opt));
+        r = r < 0 ? r : vl_json_object_set(h, "CapAdd", ctr_strv_json(o->cap_add, o->n_cap_add));
+        r = r < 0 ? r : vl_json_object_set(h, "CapDrop", ctr_strv_json(o->cap_drop, o->n_cap_drop));
+        r = r < 0 ? r
+                  : vl_json_object_set(h, "SecurityOpt", ctr_strv_json(o->security_opt, o->n_security_opt));
         r = r < 0 ? r : vl_json_object_set(h, "Ulimits", ulimits_json(o));
         r = r < 0 ? r : vl_json_object_set(h, "Binds", mounts_json(o, false));
         r = r < 0 ? r : vl_json_object_set(h, "Tmpfs", mounts_json(o, true));
@@ -960,7 +962,7 @@ static int create_volumes(CreateCtx *x, CpodError *err) {
         x->mounts = calloc(x->o->n_mounts, sizeof(*x->mounts));
         x->vols = calloc(x->o->n_mounts, sizeof(*x->vols));
         if (!x->mounts || !x->vols)
-                return oom(err);
+                return ctr_oom(err);
         for (size_t i = 0; r >= 0 && i < x->o->n_mounts; i++) {
                 const ContainerMount *m = &x->o->mounts[i];
                 struct CreateVolume *v = &x->vols[x->n_vols];
@@ -971,7 +973,7 @@ static int create_volumes(CreateCtx *x, CpodError *err) {
                 if (!image_root && image_mount(x->e, x->img.id, &image_root, NULL) < 0)
                         image_root = NULL; /* no copy-up without the image's files */
                 if (image_root && m->destination && asprintf(&from, "%s%s", image_root, m->destination) < 0)
-                        return oom(err);
+                        return ctr_oom(err);
                 r = volume_resolve_mount_named(x->e, m->source, true, from, &v->host, &v->name, &v->created,
                                                err);
                 if (r < 0)
@@ -1057,7 +1059,7 @@ static int create_spec(CreateCtx *x, CpodError *err) {
         int r;
 
         if (!rootfs || asprintf(&volumes, "%s/volumes", x->e->root) < 0)
-                return oom(err);
+                return ctr_oom(err);
         r = image_user(x->e, &x->img, user, &x->user, err);
         if (r < 0)
                 return r;
@@ -1097,7 +1099,7 @@ static int create_spec(CreateCtx *x, CpodError *err) {
         if (r >= 0 && *key) /* compiled at the first start, then cached (runtime.c) */
                 r = write_text(x->dir, "seccomp.key", key, err);
         if (r < 0)
-                return r == -ENOMEM ? oom(err) : r;
+                return r == -ENOMEM ? ctr_oom(err) : r;
         r = write_userdata(x->userdata, hostname, x->name, host_net, err);
         if (r < 0)
                 return r;
@@ -1113,19 +1115,19 @@ static int create_spec(CreateCtx *x, CpodError *err) {
                 r = config_json(x->o, x->image_name, hostname, user, envv, n_env, x->image_config,
                                 &x->config);
         ctr_strv_free(envv);
-        return r < 0 ? oom(err) : 0;
+        return r < 0 ? ctr_oom(err) : 0;
 }
 
 static int create_dirs(CreateCtx *x, CpodError *err) {
         static const char *const sub[] = {"userdata", "upper", "work", "empty"};
         _cleanup_free_ char *base = NULL;
         if (asprintf(&base, "%s/containers", x->e->root) < 0)
-                return oom(err);
+                return ctr_oom(err);
         (void)mkdir(base, 0700);
         x->dir = container_path(x->e, x->id, NULL);
         x->userdata = container_path(x->e, x->id, "userdata");
         if (!x->dir || !x->userdata)
-                return oom(err);
+                return ctr_oom(err);
         if (mkdir(x->dir, 0700) < 0)
                 return cpod_error_errno(err, errno, "create `%s`", x->dir);
         for (size_t i = 0; i < ELEMENTSOF(sub); i++) {
@@ -1144,7 +1146,7 @@ static int create_store(CreateCtx *x, CpodError *err) {
                 vl_json_to_string(vl_json_object_get(vl_json_object_get(x->spec, "process"), "args"), 0);
         char created[24], state[8];
         if (!spec || !config || !command || !(path = container_path(x->e, x->id, "config.json")))
-                return oom(err);
+                return ctr_oom(err);
         int r = write_file_atomic(path, spec, strlen(spec), err);
         if (r < 0)
                 return r;
@@ -1229,7 +1231,7 @@ static void remove_dir(const char *parent, const char *name) {
                 (void)layer_rm_rf_at(dfd, name);
 }
 
-static int remove_files(Engine *e, const char *id) {
+int ctr_remove_files(Engine *e, const char *id) {
         char p[4200];
         snprintf(p, sizeof p, "%s/containers", e->root);
         remove_dir(p, id);
@@ -1267,7 +1269,7 @@ int container_remove_locked(Engine *e, Container *c, bool force, bool volumes, C
                 r = db_run(e->db, "DELETE FROM containers WHERE id = ?1", DB_PARAMS(c->id), err);
         if (r < 0)
                 return r;
-        (void)remove_files(e, c->id);
+        (void)ctr_remove_files(e, c->id);
         (void)events_write(e, "container", "remove", c->id, c->name, c->image_name, NULL);
         return 0;
 }
@@ -1310,7 +1312,7 @@ int container_prune(Engine *e, char ***ret_ids, size_t *ret_n, CpodError *err) {
                 CpodError e2 = {};
                 if (container_remove(e, v[i].id, false, false, &e2) >= 0 &&
                     ctr_strv_push(&ids, &n_ids, v[i].id) < 0)
-                        r = oom(err);
+                        r = ctr_oom(err);
         }
         container_array_free(v, n);
         if (r < 0) {
@@ -1340,263 +1342,4 @@ int container_rename(Engine *e, const char *ref, const char *new_name, CpodError
         if (r >= 0)
                 (void)events_write(e, "container", "rename", id, new_name, NULL, NULL);
         return r < 0 ? r : 0;
-}
-
-/* ---- inspect ---- */
-
-static VlJson *time_json(int64_t ns) {
-        char buf[48];
-        if (ns <= 0)
-                return vl_json_new_string("0001-01-01T00:00:00Z");
-        ctr_format_rfc3339nano(ns, buf, sizeof buf);
-        return vl_json_new_string(buf);
-}
-
-static VlJson *state_json(Engine *e, const Container *c) {
-        VlJson *s = vl_json_new_object();
-        _cleanup_free_ char *error = NULL;
-        (void)db_get_text(e->db, "SELECT error FROM containers WHERE id = ?1", DB_PARAMS(c->id), &error,
-                          NULL);
-        const char *name = c->state == CONTAINER_CONFIGURED ? "created" : container_state_name(c->state);
-        int r = s ? 0 : -ENOMEM;
-        r = r < 0 ? r : vl_json_object_set_string(s, "OciVersion", "1.0.2-dev");
-        r = r < 0 ? r : vl_json_object_set_string(s, "Status", name);
-        r = r < 0 ? r : vl_json_object_set_bool(s, "Running", c->state == CONTAINER_RUNNING);
-        r = r < 0 ? r : vl_json_object_set_bool(s, "Paused", c->state == CONTAINER_PAUSED);
-        r = r < 0 ? r : vl_json_object_set_bool(s, "Restarting", false);
-        r = r < 0 ? r : vl_json_object_set_bool(s, "OOMKilled", false);
-        r = r < 0 ? r : vl_json_object_set_bool(s, "Dead", false);
-        r = r < 0 ? r : vl_json_object_set_int(s, "Pid", c->pid);
-        r = r < 0 ? r : vl_json_object_set_int(s, "ConmonPid", c->conmon_pid);
-        r = r < 0 ? r : vl_json_object_set_int(s, "ExitCode", c->exit_code);
-        r = r < 0 ? r : vl_json_object_set_string(s, "Error", error ?: "");
-        r = r < 0 ? r : vl_json_object_set(s, "StartedAt", time_json(c->started_at));
-        r = r < 0 ? r : vl_json_object_set(s, "FinishedAt", time_json(c->finished_at));
-        return r < 0 ? vl_json_unref(s) : s;
-}
-
-static VlJson *mounts_inspect(const VlJson *spec) {
-        VlJson *a = vl_json_new_array(), *m;
-        VL_JSON_FOREACH_ELEMENT (m, vl_json_object_get(spec, "mounts")) {
-                const char *type = vl_json_get_string(vl_json_object_get(m, "type"));
-                const char *dest = vl_json_get_string(vl_json_object_get(m, "destination"));
-                if (!a || !type || !streq(type, "bind") || !dest || startswith(dest, "/etc/") ||
-                    startswith(dest, "/run/cpod-init"))
-                        continue;
-                VlJson *o = vl_json_new_object();
-                bool ro = false;
-                VlJson *opt;
-                VL_JSON_FOREACH_ELEMENT (opt, vl_json_object_get(m, "options")) {
-                        ro = ro || streq_ptr(vl_json_get_string(opt), "ro");
-                }
-                if (!o || vl_json_object_set_string(o, "Type", "bind") < 0 ||
-                    vl_json_object_set(o, "Source", vl_json_copy(vl_json_object_get(m, "source"))) < 0 ||
-                    vl_json_object_set_string(o, "Destination", dest) < 0 ||
-                    vl_json_object_set_string(o, "Driver", "") < 0 ||
-                    vl_json_object_set_string(o, "Mode", "") < 0 ||
-                    vl_json_object_set_bool(o, "RW", !ro) < 0 ||
-                    vl_json_object_set_string(o, "Propagation", "rprivate") < 0 ||
-                    vl_json_array_append(a, o) < 0)
-                        a = vl_json_unref(a);
-        }
-        return a;
-}
-
-static int read_spec(const Container *c, VlJson **ret) {
-        _cleanup_close_ int fd = open(c->spec_path, O_RDONLY | O_CLOEXEC);
-        struct stat st;
-        if (fd < 0 || fstat(fd, &st) < 0)
-                return -errno;
-        _cleanup_free_ char *text = malloc((size_t)st.st_size + 1);
-        if (!text)
-                return -ENOMEM;
-        ssize_t n = read(fd, text, (size_t)st.st_size);
-        if (n < 0)
-                return -errno;
-        return vl_json_parse(text, (size_t)n, NULL, ret, NULL) < 0 ? -EBADMSG : 0;
-}
-
-static int inspect_build(Engine *e, const Container *c, VlJson *cfg, VlJson *spec, VlJson *d) {
-        char created[48], rootfs[4200];
-        _cleanup_free_ char *upper = container_path(e, c->id, "upper"),
-                            *work = container_path(e, c->id, "work");
-        _cleanup_free_ char *merged = container_run_path(e, c->id, "merged");
-        ctr_format_rfc3339nano(c->created * 1000000000, created, sizeof created);
-        snprintf(rootfs, sizeof rootfs, "%s", merged ?: "");
-        VlJson *gd = vl_json_new_object(), *gdd = vl_json_new_object(), *net = vl_json_new_object();
-        int r = gd && gdd && net && upper && work ? 0 : -ENOMEM;
-        r = r < 0 ? r : vl_json_object_set_string(d, "Id", c->id);
-        r = r < 0 ? r : vl_json_object_set_string(d, "Created", created);
-        r = r < 0 ? r : vl_json_object_set_string(d, "Path", c->n_command ? c->command[0] : "");
-        r = r < 0 ? r
-                  : vl_json_object_set(d, "Args",
-                                       strv_json(c->n_command ? c->command + 1 : NULL,
-                                                 c->n_command ? c->n_command - 1 : 0));
-        r = r < 0 ? r : vl_json_object_set(d, "State", state_json(e, c));
-        r = r < 0 ? r : vl_json_object_set_string(d, "Image", c->image_id);
-        r = r < 0 ? r : vl_json_object_set_string(d, "ImageName", c->image_name);
-        r = r < 0 ? r : vl_json_object_set_string(d, "Rootfs", "");
-        r = r < 0 ? r : vl_json_object_set_string(d, "Pod", c->pod_id ?: "");
-        r = r < 0 ? r : vl_json_object_set_string(d, "Name", c->name);
-        r = r < 0 ? r : vl_json_object_set_int(d, "RestartCount", c->restart_count);
-        r = r < 0 ? r : vl_json_object_set_string(d, "Driver", "overlay");
-        r = r < 0 ? r : vl_json_object_set_string(d, "MountLabel", "");
-        r = r < 0 ? r : vl_json_object_set_string(d, "ProcessLabel", "");
-        r = r < 0 ? r : vl_json_object_set(d, "Mounts", mounts_inspect(spec));
-        r = r < 0 ? r : vl_json_object_set_string(d, "OCIRuntime", c->runtime);
-        r = r < 0 ? r : vl_json_object_set_string(d, "OCIConfigPath", c->spec_path);
-        r = r < 0 ? r : vl_json_object_set_string(gdd, "UpperDir", upper);
-        r = r < 0 ? r : vl_json_object_set_string(gdd, "WorkDir", work);
-        r = r < 0 ? r : vl_json_object_set_string(gdd, "MergedDir", rootfs);
-        r = r < 0 ? r : vl_json_object_set_string(gd, "Name", "overlay");
-        r = r < 0 ? r : vl_json_object_set(gd, "Data", TAKE_PTR(gdd));
-        r = r < 0 ? r : vl_json_object_set(d, "GraphDriver", TAKE_PTR(gd));
-        r = r < 0 ? r : vl_json_object_set_string(net, "IPAddress", "");
-        r = r < 0 ? r : vl_json_object_set_string(net, "Gateway", "");
-        r = r < 0 ? r : vl_json_object_set_string(net, "MacAddress", "");
-        r = r < 0 ? r : vl_json_object_set(net, "Ports", vl_json_new_object());
-        r = r < 0 ? r : net_container_settings(e, c->id, net);
-        r = r < 0 ? r : vl_json_object_set(d, "NetworkSettings", TAKE_PTR(net));
-        r = r < 0 ? r : vl_json_object_set(d, "Config", vl_json_copy(vl_json_object_get(cfg, "Config")));
-        r = r < 0 ? r
-                  : vl_json_object_set(d, "HostConfig", vl_json_copy(vl_json_object_get(cfg, "HostConfig")));
-        vl_json_unref(gd);
-        vl_json_unref(gdd);
-        vl_json_unref(net);
-        return r;
-}
-
-int container_inspect(Engine *e, const char *ref, VlJson **ret, CpodError *err) {
-        Container c = {};
-        _cleanup_(vl_json_unrefp) VlJson *cfg = NULL, *spec = NULL, *d = NULL;
-        int r = container_get(e, ref, &c, err);
-        if (r < 0)
-                return r;
-        r = container_load_config(e, c.id, &cfg, err);
-        if (r >= 0) {
-                (void)read_spec(&c, &spec);
-                d = vl_json_new_object();
-                r = d ? inspect_build(e, &c, cfg, spec, d) : -ENOMEM;
-                if (r < 0)
-                        r = oom(err);
-        }
-        container_done(&c);
-        if (r < 0)
-                return r;
-        *ret = TAKE_PTR(d);
-        return 0;
-}
-
-/* ---- check ---- */
-
-static int report_add(StoreReport *rep, const char *fmt, const char *id) {
-        char *s = NULL;
-        if (asprintf(&s, fmt, id) < 0)
-                return -ENOMEM;
-        char **v = realloc(rep->problems, (rep->n_problems + 1) * sizeof(char *));
-        if (!v) {
-                free(s);
-                return -ENOMEM;
-        }
-        rep->problems = v;
-        v[rep->n_problems++] = s;
-        return 0;
-}
-
-/* Run directories and lock files without a row: a removal killed after deleting the row (the row goes
- * before the files, so a killed removal never leaves a row without files). Lock files are named
- * <id> and <id>.rm. No other engine has the store open during a check, so no lock is held. */
-static int check_run_leftovers(Engine *e, bool repair, StoreReport *rep) {
-        static const char *const subdirs[] = {"containers", "locks"};
-        int r = 0;
-        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(subdirs); i++) {
-                char base[4200];
-                snprintf(base, sizeof base, "%s/%s", e->runroot, subdirs[i]);
-                DIR *d = opendir(base);
-                struct dirent *de;
-                while (r >= 0 && d && (de = readdir(d))) {
-                        char id[65];
-                        size_t l = strlen(de->d_name);
-                        if (de->d_name[0] == '.' || (l != 64 && !(l == 67 && streq(de->d_name + 64, ".rm"))))
-                                continue;
-                        snprintf(id, sizeof id, "%.64s", de->d_name);
-                        /* reported with its container's directory (and gone if repaired) */
-                        char p[4300], q[4300];
-                        snprintf(p, sizeof p, "%s/containers/%s", e->runroot, id);
-                        snprintf(q, sizeof q, "%s/containers/%s", e->root, id);
-                        if (access(q, F_OK) == 0 || (i > 0 && access(p, F_OK) == 0))
-                                continue;
-                        int k = db_get_text(e->db, "SELECT 1 FROM containers WHERE id = ?1", DB_PARAMS(id),
-                                            NULL, NULL);
-                        if (k != 0)
-                                continue;
-                        r = report_add(rep,
-                                       i == 0 ? "container run directory %s has no database row"
-                                              : "container lock file %s has no database row",
-                                       de->d_name);
-                        if (r >= 0 && repair) {
-                                if (i == 0)
-                                        (void)container_unmount_rootfs(e, id, NULL);
-                                remove_files(e, id);
-                                rep->repaired++;
-                        }
-                }
-                if (d)
-                        closedir(d);
-        }
-        return r;
-}
-
-int container_check(Engine *e, bool repair, StoreReport *rep, CpodError *err) {
-        Container *v = NULL;
-        size_t n = 0;
-        int r = container_list(e, true, &v, &n, err); /* syncs every state from conmon and exit files */
-        if (r < 0)
-                return r;
-        for (size_t i = 0; r >= 0 && i < n; i++) {
-                struct stat st;
-                if (stat(v[i].spec_path, &st) < 0) {
-                        r = report_add(rep, "container %s: its files are missing", v[i].id);
-                        if (r >= 0 && repair) {
-                                CpodError e2 = {};
-                                if (container_remove(e, v[i].id, true, false, &e2) >= 0)
-                                        rep->repaired++;
-                        }
-                        continue;
-                }
-                _cleanup_free_ char *merged = container_run_path(e, v[i].id, "merged");
-                /* while its conmon lives, the exit command (which unmounts) is still to come */
-                if (v[i].state == CONTAINER_EXITED && merged && path_is_mount(merged) &&
-                    !runtime_pid_alive(v[i].conmon_pid)) {
-                        r = report_add(rep, "container %s: exited but its root filesystem is still mounted",
-                                       v[i].id);
-                        if (r >= 0 && repair && container_unmount_rootfs(e, v[i].id, NULL) >= 0)
-                                rep->repaired++;
-                }
-        }
-        container_array_free(v, n);
-        /* directories without a row: a create killed before storing it */
-        char base[4200];
-        snprintf(base, sizeof base, "%s/containers", e->root);
-        DIR *d = opendir(base);
-        struct dirent *de;
-        while (r >= 0 && d && (de = readdir(d))) {
-                if (de->d_name[0] == '.' || strlen(de->d_name) != 64)
-                        continue;
-                int k = db_get_text(e->db, "SELECT 1 FROM containers WHERE id = ?1", DB_PARAMS(de->d_name),
-                                    NULL, NULL);
-                if (k != 0)
-                        continue;
-                r = report_add(rep, "container directory %s has no database row", de->d_name);
-                if (r >= 0 && repair) {
-                        (void)container_unmount_rootfs(e, de->d_name, NULL);
-                        remove_files(e, de->d_name);
-                        rep->repaired++;
-                }
-        }
-        if (d)
-                closedir(d);
-        if (r >= 0)
-                r = check_run_leftovers(e, repair, rep);
-        return r < 0 ? oom(err) : 0;
 }
