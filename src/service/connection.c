@@ -156,7 +156,8 @@ int service_prepare(const EngineOptions *options, ServicePrepared **ret) {
         }
         if ((r = system_bind(sp->server, &sp->svc)) < 0 || (r = images_bind(sp->server, &sp->svc)) < 0 ||
             (r = containers_bind(sp->server, &sp->svc)) < 0 || (r = pods_bind(sp->server, &sp->svc)) < 0 ||
-            (r = volumes_bind(sp->server, &sp->svc)) < 0)
+            (r = volumes_bind(sp->server, &sp->svc)) < 0 ||
+            (r = images_registry_bind(sp->server, &sp->svc)) < 0)
                 goto fail;
         *ret = sp;
         return 0;

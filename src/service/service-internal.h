@@ -63,8 +63,9 @@ int reply_image_error(VlCall *call, int r, const CpodError *err, const char *ref
 /* Binding of each group of handlers. */
 int system_bind(VlServer *s, Service *svc);
 int images_bind(VlServer *s, Service *svc);
-int pods_bind(VlServer *s, Service *svc);    /* pods.c */
-int volumes_bind(VlServer *s, Service *svc); /* volumes.c */
+int pods_bind(VlServer *s, Service *svc);            /* pods.c */
+int volumes_bind(VlServer *s, Service *svc);         /* volumes.c */
+int images_registry_bind(VlServer *s, Service *svc); /* images-registry.c */
 
 /* A [string]string parameter as "K=V" strings (NULL-terminated, malloc'ed); -ENOMEM. */
 int svc_kv_list(const VlJson *map, char ***ret, size_t *ret_n);

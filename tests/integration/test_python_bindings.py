@@ -610,14 +610,16 @@ def test_images_remove_prune_errors(client):
     assert client.images.list() == []
 
 
-def test_pull_and_push_not_served_yet(client):
-    with pytest.raises(errors.MethodNotImplemented) as e:
-        client.images.pull("docker.io/library/alpine:latest")
-    assert e.value.parameters["method"].endswith("PullImage") and isinstance(e.value, NotImplementedError)
-    with pytest.raises(errors.MethodNotImplemented):
-        client.images.get("busybox").push("localhost:5000/busybox:latest")
-    with pytest.raises(errors.MethodNotImplemented):
-        client.images.search("busybox")
+def test_pull_push_search_against_an_unreachable_registry(client):
+    """The registry methods are served (their success paths are tested against a real
+    registry in test_service_registry.py): a closed port gives ErrorOccurred, raised
+    while the progress stream is read."""
+    with pytest.raises(errors.ErrorOccurred):
+        client.images.pull("127.0.0.1:1/busybox:latest").wait()
+    with pytest.raises(errors.ErrorOccurred):
+        client.images.get("busybox").push("127.0.0.1:1/busybox:latest").wait()
+    with pytest.raises(errors.ErrorOccurred):
+        client.images.search("127.0.0.1:1/busybox")
 
 
 def test_pods(client):
