@@ -276,6 +276,8 @@ def test_logs_without_more_and_of_unknown_container(service):
 def test_client_vanishing_mid_stream(service):
     ident = create(service, "sh", "-c", "while true; do echo tick; sleep 0.2; done")
     ok(service, f"{PODMAN}.StartContainer", {"name": ident})
+    # service processes that exist already (other tests' sessions winding down) are not ours to judge
+    before = set(_service_children())
     gone, stays = Conn(service), Conn(service)
     try:
         g, s = gone.stream(f"{PODMAN}.GetContainersLogs", dict(LOG_ARGS, names=[ident])), \
@@ -296,8 +298,12 @@ def test_client_vanishing_mid_stream(service):
         gone.close()
         stays.close()
     # the processes serving the streams and the wait went away with their clients
-    assert wait_for(lambda: not [p for p in os.listdir("/proc") if p.isdigit() and _is_service_child(p)])
+    assert wait_for(lambda: not set(_service_children()) - before, timeout=20)
     ok(service, f"{PODMAN}.StopContainer", {"name": ident, "timeout": 0})
+
+
+def _service_children():
+    return [p for p in os.listdir("/proc") if p.isdigit() and _is_service_child(p)]
 
 
 def _is_service_child(pid):
