@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmd-container.h"
+#include "cmd-inspect.h"
 #include "db.h"
 #include "engine-internal.h"
 #include "layer.h"
@@ -246,63 +247,65 @@ static const char inspect_options[] =
         "  -t, --type string     Only consider objects of this type (image)\n";
 
 /* A container first (podman's order), then an image, unless type names one kind. */
-static int inspect_any(Engine *e, const char *type, const char *ref, VlJson **ret, CpodError *err) {
+static int inspect_any(InspectSource *src, const char *type, const char *ref, VlJson **ret, CpodError *err) {
         int r;
 
         if (!streq(type, "image")) {
-                r = container_inspect(e, ref, ret, err);
+                r = src->container(src, ref, ret, err);
                 if (r == -ENOENT && streq(type, "container"))
                         return cpod_error(err, ENOENT, "no such container %s", ref);
                 if (r != -ENOENT || streq(type, "container"))
                         return r;
                 cpod_error_clear(err);
         }
-        return inspect_one(e, ref, ret, err);
+        return src->image(src, ref, ret, err);
 }
 
-static int inspect_typed(Cli *cli, int argc, char **argv, const char *type) {
+int inspect_parse_args(Cli *cli, int argc, char **argv, const char **type, const char **format) {
         static const struct option options[] = {
                 {"format", required_argument, NULL, 'f'},
                 {"type", required_argument, NULL, 't'},
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
-        _cleanup_(vl_json_unrefp) VlJson *items = NULL;
-        const char *format = NULL;
-        VlBuf errors = VL_BUF_INIT;
-        int c, status = CLI_EXIT_OK;
-        Engine *e;
+        int c;
 
         while ((c = cli_getopt(cli, argc, argv, "f:t:h", options)) >= 0) {
                 if (c == 'h')
-                        return cli_command_help(cli, inspect_options);
+                        return -1;
                 if (c == 'f')
-                        format = optarg;
+                        *format = optarg;
                 else if (c == 't' && !streq(optarg, "image") && !streq(optarg, "all") &&
                          !streq(optarg, "container"))
                         return cli_error(CLI_EXIT_ERROR,
                                          "invalid type \"%s\": must be one of container, image, all",
                                          optarg);
                 else if (c == 't')
-                        type = optarg;
+                        *type = optarg;
         }
         if (c == -2 || cli_check_args(cli, argc - optind, 1, INT32_MAX) < 0)
                 return CLI_EXIT_ERROR;
-        if (!(e = cli_engine(cli)))
-                return CLI_EXIT_ERROR;
+        return 0;
+}
+
+int inspect_print(InspectSource *src, const char *type, char **refs, int n_refs, const char *format) {
+        _cleanup_(vl_json_unrefp) VlJson *items = NULL;
+        VlBuf errors = VL_BUF_INIT;
+        int status = CLI_EXIT_OK;
+
         if (!(items = vl_json_new_array()))
                 return cli_error(CLI_EXIT_ERROR, "out of memory");
-        for (int i = optind; i < argc; i++) {
+        for (int i = 0; i < n_refs; i++) {
                 CpodError err = {};
                 VlJson *one = NULL;
-                int r = inspect_any(e, type, argv[i], &one, &err);
+                int r = inspect_any(src, type, refs[i], &one, &err);
                 if (r < 0) {
-                        bool named = startswith(err.message, argv[i]) || startswith(err.message, "no such ");
+                        bool named = startswith(err.message, refs[i]) || startswith(err.message, "no such ");
                         status = CLI_EXIT_ERROR;
                         /* podman prints what it found, then the errors */
                         if ((errors.len > 0 && vl_buf_append_char(&errors, '\n') < 0) ||
                             vl_buf_append_str(&errors, "Error: inspecting object: ") < 0 ||
-                            (!named && (vl_buf_append_str(&errors, argv[i]) < 0 ||
+                            (!named && (vl_buf_append_str(&errors, refs[i]) < 0 ||
                                         vl_buf_append_str(&errors, ": ") < 0)) ||
                             vl_buf_append_str(&errors, err.message[0] ? err.message : strerror(-r)) < 0)
                                 return cli_error(CLI_EXIT_ERROR, "out of memory");
@@ -324,6 +327,29 @@ static int inspect_typed(Cli *cli, int argc, char **argv, const char *type) {
         }
         vl_buf_free(&errors);
         return status;
+}
+
+static int local_container(InspectSource *src, const char *ref, VlJson **ret, CpodError *err) {
+        return container_inspect(src->engine, ref, ret, err);
+}
+
+static int local_image(InspectSource *src, const char *ref, VlJson **ret, CpodError *err) {
+        return inspect_one(src->engine, ref, ret, err);
+}
+
+static int inspect_typed(Cli *cli, int argc, char **argv, const char *type) {
+        InspectSource src = {.container = local_container, .image = local_image, .cli = cli};
+        const char *format = NULL;
+        int r;
+
+        r = inspect_parse_args(cli, argc, argv, &type, &format);
+        if (r < 0)
+                return cli_command_help(cli, inspect_options);
+        if (r > 0)
+                return r;
+        if (!(src.engine = cli_engine(cli)))
+                return CLI_EXIT_ERROR;
+        return inspect_print(&src, type, argv + optind, argc - optind, format);
 }
 
 int cmd_inspect(Cli *cli, int argc, char **argv) {

@@ -1,19 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* cpod images (image ls, image list): filters, sorting, and one row per name. */
+/* cpod images (image ls, image list): filters, sorting, and one row per name. The listing is shared with
+ * remote mode (images-rows.h); the store's side is at the end. */
 #include <fnmatch.h>
 #include <string.h>
 
 #include "cpod.h"
+#include "images-rows.h"
 #include "manifest.h"
 #include "output.h"
-
-typedef struct ImagesArgs {
-        bool all, quiet, no_trunc, digests;
-        Output out;
-        const char *sort;
-        const char **filters;
-        size_t n_filters, cap_filters;
-} ImagesArgs;
 
 /* One line of the listing: an image under one of its names. */
 typedef struct ImageRow {
@@ -21,14 +15,6 @@ typedef struct ImageRow {
         char *repo, *tag;
         VlJson *config; /* borrowed from the image's slot, NULL unless needed */
 } ImageRow;
-
-typedef struct ImageSet {
-        Image *imgs;
-        size_t n;
-        VlJson **configs; /* per image, parsed on demand */
-        VlJson **names;   /* per image, its names as a JSON array shared by its rows, built on demand */
-        bool *listed;     /* per image, whether a row shows it */
-} ImageSet;
 
 static const OutputColumn image_columns[] = {
         {"Repository", "REPOSITORY"},
@@ -50,11 +36,11 @@ static const OutputColumn image_columns[] = {
         {},
 };
 
-static int image_config_cached(Engine *e, ImageSet *set, size_t i, VlJson **ret, CpodError *err) {
+static int image_config_cached(ImageSet *set, size_t i, VlJson **ret, CpodError *err) {
         int r;
 
-        if (!set->configs[i]) {
-                r = cli_image_config(e, &set->imgs[i], &set->configs[i], err);
+        if (!set->configs[i] && set->load_config) {
+                r = set->load_config(set, i, &set->configs[i], err);
                 if (r < 0)
                         return r;
         }
@@ -115,7 +101,7 @@ static bool names_match(const Image *img, const char *pattern) {
 }
 
 /* One filter ("key=value") against one image: 1 match, 0 no match, <0 error. */
-static int filter_one(Engine *e, ImageSet *set, size_t i, const char *filter, CpodError *err) {
+static int filter_one(ImageSet *set, size_t i, const char *filter, CpodError *err) {
         const Image *img = &set->imgs[i];
         const char *v;
         VlJson *config;
@@ -132,19 +118,17 @@ static int filter_one(Engine *e, ImageSet *set, size_t i, const char *filter, Cp
         if ((v = startswith(filter, "id=")))
                 return startswith(img->id, startswith(v, "sha256:") ?: v) != NULL;
         if ((v = startswith(filter, "label="))) {
-                r = image_config_cached(e, set, i, &config, err);
+                r = image_config_cached(set, i, &config, err);
                 if (r < 0)
                         return r;
                 return label_matches(cli_config_labels(config), v);
         }
         if ((v = startswith(filter, "before=")) || (v = startswith(filter, "since="))) {
-                Image other = {};
-                r = image_get(e, v, &other, err);
+                int64_t other = 0;
+                r = set->created_of(set, v, &other, err);
                 if (r < 0)
                         return cpod_error_wrap(err, "%s", filter);
-                r = filter[0] == 'b' ? img->created < other.created : img->created > other.created;
-                image_done(&other);
-                return r;
+                return filter[0] == 'b' ? img->created < other : img->created > other;
         }
         if ((v = startswith(filter, "readonly=")) || (v = startswith(filter, "intermediate=")))
                 return streq(v, "false"); /* no image is read-only or intermediate here */
@@ -152,7 +136,7 @@ static int filter_one(Engine *e, ImageSet *set, size_t i, const char *filter, Cp
 }
 
 /* Filters with the same key are alternatives; different keys must all match. */
-static int filters_match(Engine *e, ImageSet *set, size_t i, const ImagesArgs *a, CpodError *err) {
+static int filters_match(ImageSet *set, size_t i, const ImagesArgs *a, CpodError *err) {
         for (size_t f = 0; f < a->n_filters; f++) {
                 size_t klen = strcspn(a->filters[f], "=");
                 bool any = false, seen = false;
@@ -160,7 +144,7 @@ static int filters_match(Engine *e, ImageSet *set, size_t i, const ImagesArgs *a
                         if (strncmp(a->filters[g], a->filters[f], klen + 1) != 0)
                                 continue;
                         seen = true;
-                        int r = filter_one(e, set, i, a->filters[g], err);
+                        int r = filter_one(set, i, a->filters[g], err);
                         if (r < 0)
                                 return r;
                         any = any || r > 0;
@@ -395,7 +379,7 @@ static int print_rows(const ImageRow *rows, size_t n, ImageSet *set, const Image
         _cleanup_(vl_json_unrefp) VlJson *table = vl_json_new_array(), *items = NULL;
         OutputColumn cols[ELEMENTSOF(image_columns)];
 
-        if (!a->out.format || !*a->out.format || streq(a->out.format, "table"))
+        if (set->direct_table && (!a->out.format || !*a->out.format || streq(a->out.format, "table")))
                 return print_table(rows, n, a);
         if (!table)
                 return -ENOMEM;
@@ -416,17 +400,7 @@ static int print_rows(const ImageRow *rows, size_t n, ImageSet *set, const Image
         return output_print(&a->out, cols, table, items, err);
 }
 
-/* Whether an image is still in the store: another process may remove it between the listing and the
- * reading of its config. */
-static bool image_still_there(Engine *e, const Image *img) {
-        Image other = {};
-        int r = image_get(e, img->id, &other, NULL);
-
-        image_done(&other);
-        return r != -ENOENT;
-}
-
-static int list_images(Engine *e, ImageSet *set, const ImagesArgs *a, CpodError *err) {
+int images_list(ImageSet *set, const ImagesArgs *a, CpodError *err) {
         bool want_config = a->out.format && *a->out.format && !streq(a->out.format, "table");
         ImageRow *rows = NULL;
         size_t n = 0, cap = 0;
@@ -434,11 +408,11 @@ static int list_images(Engine *e, ImageSet *set, const ImagesArgs *a, CpodError 
 
         for (size_t i = 0; i < set->n && r >= 0; i++) {
                 VlJson *config = NULL;
-                r = filters_match(e, set, i, a, err);
+                r = filters_match(set, i, a, err);
                 if (r <= 0)
                         continue;
-                if (want_config && (r = image_config_cached(e, set, i, &config, err)) < 0) {
-                        if (r != -ENOENT || image_still_there(e, &set->imgs[i]))
+                if (want_config && (r = image_config_cached(set, i, &config, err)) < 0) {
+                        if (r != -ENOENT || !set->still_there || set->still_there(set, &set->imgs[i]))
                                 break;
                         cpod_error_clear(err); /* removed since the listing: not an error */
                         r = 0;
@@ -539,47 +513,96 @@ static int parse_images_args(Cli *cli, int argc, char **argv, ImagesArgs *a) {
         return 0;
 }
 
-int cmd_images(Cli *cli, int argc, char **argv) {
-        ImagesArgs a = {};
-        ImageSet set = {};
-        CpodError err = {};
-        _cleanup_free_ char *ref_filter = NULL;
-        Engine *e;
-        int r;
+int images_parse_args(Cli *cli, int argc, char **argv, ImagesArgs *a, char **ref_filter) {
+        int r = parse_images_args(cli, argc, argv, a);
 
-        r = parse_images_args(cli, argc, argv, &a);
         if (r != 0) {
-                free(a.filters);
-                return r < 0 ? CLI_EXIT_OK : r;
+                free(a->filters);
+                return r;
         }
         if (optind < argc) { /* "cpod images NAME" filters by reference */
-                if (!(ref_filter = malloc(strlen(argv[optind]) + sizeof("reference="))) ||
-                    VL_GROW(a.filters, a.cap_filters, a.n_filters + 1) < 0) {
-                        free(a.filters);
+                if (!(*ref_filter = malloc(strlen(argv[optind]) + sizeof("reference="))) ||
+                    VL_GROW(a->filters, a->cap_filters, a->n_filters + 1) < 0) {
+                        free(a->filters);
                         return cli_error(CLI_EXIT_ERROR, "out of memory");
                 }
-                strcpy(stpcpy(ref_filter, "reference="), argv[optind]);
-                a.filters[a.n_filters++] = ref_filter;
+                strcpy(stpcpy(*ref_filter, "reference="), argv[optind]);
+                a->filters[a->n_filters++] = *ref_filter;
         }
-        e = cli_engine(cli);
-        if (!e) {
+        return 0;
+}
+
+int image_set_alloc(ImageSet *set) {
+        if (set->n > 0 && (!(set->configs = calloc(set->n, sizeof(VlJson *))) ||
+                           !(set->names = calloc(set->n, sizeof(VlJson *))) ||
+                           !(set->listed = calloc(set->n, sizeof(bool)))))
+                return -ENOMEM;
+        return 0;
+}
+
+void image_set_free_rows(ImageSet *set) {
+        for (size_t i = 0; set->configs && i < set->n; i++)
+                vl_json_unref(set->configs[i]);
+        for (size_t i = 0; set->names && i < set->n; i++)
+                vl_json_unref(set->names[i]);
+        free(set->configs);
+        free(set->names);
+        free(set->listed);
+}
+
+/* The store's side of the listing. */
+
+static int local_load_config(ImageSet *set, size_t i, VlJson **ret, CpodError *err) {
+        return cli_image_config(set->engine, &set->imgs[i], ret, err);
+}
+
+static int local_created_of(ImageSet *set, const char *ref, int64_t *ret, CpodError *err) {
+        Image other = {};
+        int r = image_get(set->engine, ref, &other, err);
+
+        if (r >= 0)
+                *ret = other.created;
+        image_done(&other);
+        return r;
+}
+
+/* Whether an image is still in the store: another process may remove it between the listing and the
+ * reading of its config. */
+static bool local_still_there(ImageSet *set, const Image *img) {
+        Image other = {};
+        int r = image_get(set->engine, img->id, &other, NULL);
+
+        image_done(&other);
+        return r != -ENOENT;
+}
+
+int cmd_images(Cli *cli, int argc, char **argv) {
+        ImagesArgs a = {};
+        ImageSet set = {
+                .load_config = local_load_config,
+                .created_of = local_created_of,
+                .still_there = local_still_there,
+                .direct_table = true,
+                .cli = cli,
+        };
+        CpodError err = {};
+        _cleanup_free_ char *ref_filter = NULL;
+        int r;
+
+        r = images_parse_args(cli, argc, argv, &a, &ref_filter);
+        if (r != 0)
+                return r < 0 ? CLI_EXIT_OK : r;
+        set.engine = cli_engine(cli);
+        if (!set.engine) {
                 free(a.filters);
                 return CLI_EXIT_ERROR;
         }
-        r = image_list(e, &set.imgs, &set.n, &err);
-        if (r >= 0 && set.n > 0 &&
-            (!(set.configs = calloc(set.n, sizeof(VlJson *))) ||
-             !(set.names = calloc(set.n, sizeof(VlJson *))) || !(set.listed = calloc(set.n, sizeof(bool)))))
+        r = image_list(set.engine, &set.imgs, &set.n, &err);
+        if (r >= 0 && image_set_alloc(&set) < 0)
                 r = cpod_error(&err, ENOMEM, "out of memory");
         if (r >= 0)
-                r = list_images(e, &set, &a, &err);
-        for (size_t i = 0; set.configs && i < set.n; i++)
-                vl_json_unref(set.configs[i]);
-        for (size_t i = 0; set.names && i < set.n; i++)
-                vl_json_unref(set.names[i]);
-        free(set.configs);
-        free(set.names);
-        free(set.listed);
+                r = images_list(&set, &a, &err);
+        image_set_free_rows(&set);
         image_array_free(set.imgs, set.n);
         free(a.filters);
         return r < 0 ? cli_engine_error(&err, r) : CLI_EXIT_OK;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* cpod ps (container ls, container list): filters, podman's columns and STATUS strings. */
+/* cpod ps (container ls, container list): filters, podman's columns and STATUS strings. The listing is
+ * shared with remote mode (ps-rows.h); the store's side is at the end. */
 #include <ftw.h>
 #include <regex.h>
 #include <stdlib.h>
@@ -8,14 +9,7 @@
 #include "cmd-container.h"
 #include "network.h"
 #include "output.h"
-
-typedef struct PsArgs {
-        bool all, quiet, no_trunc, size;
-        int64_t last; /* -1: all */
-        Output out;
-        char **filters;
-        size_t n_filters;
-} PsArgs;
+#include "ps-rows.h"
 
 static const OutputColumn ps_columns[] = {
         {"ID", "CONTAINER ID"},
@@ -104,23 +98,16 @@ static bool regex_match(const char *pattern, const char *s) {
         return m;
 }
 
-static bool ancestor_match(Engine *e, const Container *c, const char *v) {
-        Image img = {};
-        bool m = false;
-
+static bool ancestor_match(PsSource *src, const Container *c, const char *v) {
         if (startswith(c->image_id, v) || streq_ptr(c->image_name, v))
                 return true;
         if (c->image_name && regex_match(v, c->image_name))
                 return true;
-        if (image_get(e, v, &img, NULL) >= 0) {
-                m = streq(img.id, c->image_id);
-                image_done(&img);
-        }
-        return m;
+        return src->image_is(src, v, c->image_id);
 }
 
 /* One filter against one container: 1 match, 0 no match, <0 unsupported (printed). */
-static int filter_one(Engine *e, const Container *c, const char *f) {
+static int filter_one(PsSource *src, const Container *c, const char *f) {
         const char *v;
 
         if ((v = startswith(f, "id=")))
@@ -133,7 +120,7 @@ static int filter_one(Engine *e, const Container *c, const char *f) {
         if ((v = startswith(f, "label=")))
                 return label_match(c, v);
         if ((v = startswith(f, "ancestor=")))
-                return ancestor_match(e, c, v);
+                return ancestor_match(src, c, v);
         if ((v = startswith(f, "exited="))) {
                 char *end;
                 long code = strtol(v, &end, 10);
@@ -147,14 +134,14 @@ static int filter_one(Engine *e, const Container *c, const char *f) {
 }
 
 /* Same key: any may match; different keys: all must. 1, 0, or <0. */
-static int filters_match(Engine *e, const Container *c, const PsArgs *a) {
+static int filters_match(PsSource *src, const Container *c, const PsArgs *a) {
         for (size_t i = 0; i < a->n_filters; i++) {
                 size_t klen = strcspn(a->filters[i], "=");
                 bool any = false;
                 for (size_t j = 0; j < a->n_filters; j++) {
                         if (strncmp(a->filters[j], a->filters[i], klen + 1) != 0)
                                 continue;
-                        int r = filter_one(e, c, a->filters[j]);
+                        int r = filter_one(src, c, a->filters[j]);
                         if (r < 0)
                                 return r;
                         any = any || r > 0;
@@ -248,66 +235,6 @@ static VlJson *ps_item(const Container *c) {
         return r < 0 ? NULL : TAKE_PTR(o);
 }
 
-static uint64_t walk_total;
-
-static int add_size(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        if (flag == FTW_F || flag == FTW_SL)
-                walk_total += (uint64_t)st->st_size;
-        return 0;
-}
-
-/* podman's SIZE: the bytes in the container's writable layer, and that plus its image's. */
-static int container_sizes(Engine *e, const Container *c, uint64_t *ret_rw, uint64_t *ret_root) {
-        _cleanup_free_ char *upper = NULL;
-        Image img = {};
-
-        if (asprintf(&upper, "%s/containers/%s/upper", engine_root(e), c->id) < 0)
-                return -ENOMEM;
-        walk_total = 0;
-        (void)nftw(upper, add_size, 16, FTW_PHYS);
-        *ret_rw = walk_total;
-        *ret_root = walk_total;
-        if (image_get(e, c->image_id, &img, NULL) >= 0) {
-                *ret_root += img.size;
-                image_done(&img);
-        }
-        return 0;
-}
-
-static int set_size(Engine *e, const Container *c, VlJson *row, VlJson *item) {
-        _cleanup_(vl_json_unrefp) VlJson *size = vl_json_new_object();
-        uint64_t rw = 0, root = 0;
-        char a[32], b[32], text[80];
-        int r = size ? 0 : -ENOMEM;
-
-        r = r ?: container_sizes(e, c, &rw, &root);
-        snprintf(text, sizeof(text), "%s (virtual %s)", output_size(rw, 3, false, a, sizeof(a)),
-                 output_size(root, 3, false, b, sizeof(b)));
-        r = r ?: vl_json_object_set_string(row, "Size", text);
-        r = r ?: vl_json_object_set_int(size, "rwSize", (int64_t)rw);
-        r = r ?: vl_json_object_set_int(size, "rootFsSize", (int64_t)root);
-        r = r ?: vl_json_object_set(item, "Size", TAKE_PTR(size));
-        return r;
-}
-
-/* The PORTS cell: published ports as "127.0.0.1:41235->8080/tcp, ...". */
-static int set_ports(Engine *e, const Container *c, VlJson *row) {
-        char **v = NULL;
-        size_t n = 0;
-        VlBuf b = VL_BUF_INIT;
-        int r = net_container_ports(e, c->id, true, &v, &n, NULL);
-        for (size_t i = 0; r >= 0 && i < n; i++)
-                r = (i > 0 ? vl_buf_append_str(&b, ", ") : 0) < 0 ? -ENOMEM : vl_buf_append_str(&b, v[i]);
-        if (r >= 0 && n > 0)
-                r = vl_buf_append_char(&b, 0) < 0 ? -ENOMEM
-                                                  : vl_json_object_set_string(row, "Ports", b.data);
-        for (size_t i = 0; i < n; i++)
-                free(v[i]);
-        free(v);
-        vl_buf_free(&b);
-        return r;
-}
-
 /* The display row: the table's cells and the template fields. */
 static VlJson *ps_row(const Container *c, const PsArgs *a) {
         _cleanup_(vl_json_unrefp) VlJson *o = ps_item(c);
@@ -327,7 +254,7 @@ static VlJson *ps_row(const Container *c, const PsArgs *a) {
         return r < 0 ? NULL : TAKE_PTR(o);
 }
 
-static int print_ps(Engine *e, const Container *cs, size_t n, const PsArgs *a, CpodError *err) {
+int ps_print(PsSource *src, const Container *cs, size_t n, const PsArgs *a, CpodError *err) {
         _cleanup_(vl_json_unrefp) VlJson *rows = vl_json_new_array(), *items = vl_json_new_array();
         OutputColumn cols[ELEMENTSOF(ps_columns)];
         int64_t shown = 0;
@@ -335,7 +262,7 @@ static int print_ps(Engine *e, const Container *cs, size_t n, const PsArgs *a, C
         if (!rows || !items)
                 return cpod_error(err, ENOMEM, "out of memory");
         for (size_t i = 0; i < n && (a->last < 0 || shown < a->last); i++) {
-                int r = filters_match(e, &cs[i], a);
+                int r = filters_match(src, &cs[i], a);
                 if (r < 0)
                         return -EINVAL;
                 if (r == 0)
@@ -347,8 +274,8 @@ static int print_ps(Engine *e, const Container *cs, size_t n, const PsArgs *a, C
                         continue;
                 }
                 _cleanup_(vl_json_unrefp) VlJson *row = ps_row(&cs[i], a), *item = ps_item(&cs[i]);
-                if (!row || !item || (a->size && set_size(e, &cs[i], row, item) < 0) ||
-                    set_ports(e, &cs[i], row) < 0 || vl_json_array_append(rows, TAKE_PTR(row)) < 0 ||
+                if (!row || !item || (src->decorate && src->decorate(src, &cs[i], a, row, item) < 0) ||
+                    vl_json_array_append(rows, TAKE_PTR(row)) < 0 ||
                     vl_json_array_append(items, TAKE_PTR(item)) < 0)
                         return cpod_error(err, ENOMEM, "out of memory");
         }
@@ -370,7 +297,7 @@ static const char ps_help[] =
         "  -q, --quiet           Print the numeric IDs of the containers only\n"
         "  -s, --size            Display the total file sizes\n";
 
-static int parse_ps(Cli *cli, int argc, char **argv, PsArgs *a) {
+int ps_parse_args(Cli *cli, int argc, char **argv, PsArgs *a) {
         enum { ARG_FORMAT = 0x100, ARG_NO_TRUNC, ARG_NOHEADING, ARG_SORT, ARG_EXTERNAL };
         static const struct option options[] = {
                 {"all", no_argument, NULL, 'a'},
@@ -437,26 +364,106 @@ static int parse_ps(Cli *cli, int argc, char **argv, PsArgs *a) {
         return 0;
 }
 
+/* The store's side of the listing. */
+
+static bool local_image_is(PsSource *src, const char *ref, const char *image_id) {
+        Image img = {};
+        bool m = false;
+
+        if (image_get(src->engine, ref, &img, NULL) >= 0) {
+                m = streq(img.id, image_id);
+                image_done(&img);
+        }
+        return m;
+}
+
+static uint64_t walk_total;
+
+static int add_size(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        if (flag == FTW_F || flag == FTW_SL)
+                walk_total += (uint64_t)st->st_size;
+        return 0;
+}
+
+/* podman's SIZE: the bytes in the container's writable layer, and that plus its image's. */
+static int container_sizes(Engine *e, const Container *c, uint64_t *ret_rw, uint64_t *ret_root) {
+        _cleanup_free_ char *upper = NULL;
+        Image img = {};
+
+        if (asprintf(&upper, "%s/containers/%s/upper", engine_root(e), c->id) < 0)
+                return -ENOMEM;
+        walk_total = 0;
+        (void)nftw(upper, add_size, 16, FTW_PHYS);
+        *ret_rw = walk_total;
+        *ret_root = walk_total;
+        if (image_get(e, c->image_id, &img, NULL) >= 0) {
+                *ret_root += img.size;
+                image_done(&img);
+        }
+        return 0;
+}
+
+static int set_size(Engine *e, const Container *c, VlJson *row, VlJson *item) {
+        _cleanup_(vl_json_unrefp) VlJson *size = vl_json_new_object();
+        uint64_t rw = 0, root = 0;
+        char a[32], b[32], text[80];
+        int r = size ? 0 : -ENOMEM;
+
+        r = r ?: container_sizes(e, c, &rw, &root);
+        snprintf(text, sizeof(text), "%s (virtual %s)", output_size(rw, 3, false, a, sizeof(a)),
+                 output_size(root, 3, false, b, sizeof(b)));
+        r = r ?: vl_json_object_set_string(row, "Size", text);
+        r = r ?: vl_json_object_set_int(size, "rwSize", (int64_t)rw);
+        r = r ?: vl_json_object_set_int(size, "rootFsSize", (int64_t)root);
+        r = r ?: vl_json_object_set(item, "Size", TAKE_PTR(size));
+        return r;
+}
+
+/* The PORTS cell: published ports as "127.0.0.1:41235->8080/tcp, ...". */
+static int set_ports(Engine *e, const Container *c, VlJson *row) {
+        char **v = NULL;
+        size_t n = 0;
+        VlBuf b = VL_BUF_INIT;
+        int r = net_container_ports(e, c->id, true, &v, &n, NULL);
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = (i > 0 ? vl_buf_append_str(&b, ", ") : 0) < 0 ? -ENOMEM : vl_buf_append_str(&b, v[i]);
+        if (r >= 0 && n > 0)
+                r = vl_buf_append_char(&b, 0) < 0 ? -ENOMEM
+                                                  : vl_json_object_set_string(row, "Ports", b.data);
+        for (size_t i = 0; i < n; i++)
+                free(v[i]);
+        free(v);
+        vl_buf_free(&b);
+        return r;
+}
+
+/* The SIZE and PORTS cells, which need the store. */
+static int local_decorate(PsSource *src, const Container *c, const PsArgs *a, VlJson *row, VlJson *item) {
+        if ((a->size && set_size(src->engine, c, row, item) < 0) || set_ports(src->engine, c, row) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 int cmd_ps(Cli *cli, int argc, char **argv) {
         PsArgs a = {};
+        PsSource src = {.image_is = local_image_is, .decorate = local_decorate, .cli = cli};
         CpodError err = {};
         Container *cs = NULL;
         size_t n = 0;
-        Engine *e;
         int r;
 
-        r = parse_ps(cli, argc, argv, &a);
+        r = ps_parse_args(cli, argc, argv, &a);
         if (r != 0) {
                 strv_free_n(a.filters, a.n_filters);
                 return r < 0 ? CLI_EXIT_OK : r;
         }
-        if (!(e = cli_engine(cli))) {
+        if (!(src.engine = cli_engine(cli))) {
                 strv_free_n(a.filters, a.n_filters);
                 return CLI_EXIT_ERROR;
         }
-        r = container_list(e, a.all, &cs, &n, &err);
+        r = container_list(src.engine, a.all, &cs, &n, &err);
         if (r >= 0)
-                r = print_ps(e, cs, n, &a, &err);
+                r = ps_print(&src, cs, n, &a, &err);
         container_array_free(cs, n);
         strv_free_n(a.filters, a.n_filters);
         if (r == -EINVAL && err.code == 0)

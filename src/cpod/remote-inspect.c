@@ -5,11 +5,11 @@
 #include <string.h>
 
 #include "cmd-container.h"
+#include "cmd-inspect.h"
 #include "layer.h"
 #include "manifest.h"
 #include "output.h"
 #include "remote.h"
-#include "template.h"
 
 static int parse_document(const char *text, VlJson **ret, CpodError *err) {
         VlJsonError jerr = {};
@@ -155,111 +155,29 @@ static int container_document(Cli *cli, const char *ref, VlJson **ret, CpodError
                      : parse_document(vl_json_get_string(vl_json_object_get(reply, "container")), ret, err);
 }
 
-static int inspect_any(Cli *cli, const char *type, const char *ref, VlJson **ret, CpodError *err) {
-        int r;
-
-        if (!streq(type, "image")) {
-                r = container_document(cli, ref, ret, err);
-                if (r == -ENOENT && streq(type, "container"))
-                        return cpod_error(err, ENOENT, "no such container %s", ref);
-                if (r != -ENOENT || streq(type, "container"))
-                        return r;
-                cpod_error_clear(err);
-        }
-        return remote_image_document(cli, ref, ret, err);
+static int remote_container(InspectSource *src, const char *ref, VlJson **ret, CpodError *err) {
+        return container_document(src->cli, ref, ret, err);
 }
 
-/* Render a template once per item, each followed by a newline. */
-static int print_each(const char *format, const VlJson *items, CpodError *err) {
-        const char *rest = NULL;
-        Template *t = NULL;
-        VlBuf b = VL_BUF_INIT;
-        const VlJson *item;
-        int r;
-
-        if (template_is_table(format, &rest))
-                format = rest;
-        r = template_parse(format, &t, err);
-        if (r < 0)
-                return r;
-        VL_JSON_FOREACH_ELEMENT (item, items) {
-                r = template_render(t, item, &b, err);
-                if (r < 0)
-                        break;
-                if ((b.len == 0 || b.data[b.len - 1] != '\n') && (r = vl_buf_append_char(&b, '\n')) < 0)
-                        break;
-        }
-        if (r >= 0)
-                fwrite(b.data, 1, b.len, stdout);
-        vl_buf_free(&b);
-        template_free(t);
-        return r;
+static int remote_image(InspectSource *src, const char *ref, VlJson **ret, CpodError *err) {
+        return remote_image_document(src->cli, ref, ret, err);
 }
 
 static int inspect_typed(Cli *cli, int argc, char **argv, const char *type) {
-        static const struct option options[] = {
-                {"format", required_argument, NULL, 'f'},
-                {"type", required_argument, NULL, 't'},
-                {"help", no_argument, NULL, 'h'},
-                {},
-        };
-        _cleanup_(vl_json_unrefp) VlJson *items = NULL;
+        InspectSource src = {.container = remote_container, .image = remote_image, .cli = cli};
         const char *format = NULL;
-        VlBuf errors = VL_BUF_INIT;
-        int c, status = CLI_EXIT_OK;
+        int r;
 
-        while ((c = cli_getopt(cli, argc, argv, "f:t:h", options)) >= 0) {
-                if (c == 'h') {
-                        optind = 0;
-                        return cli->command->run(cli, argc, argv);
-                }
-                if (c == 'f')
-                        format = optarg;
-                else if (c == 't' && !streq(optarg, "image") && !streq(optarg, "all") &&
-                         !streq(optarg, "container"))
-                        return cli_error(CLI_EXIT_ERROR,
-                                         "invalid type \"%s\": must be one of container, image, all",
-                                         optarg);
-                else if (c == 't')
-                        type = optarg;
+        r = inspect_parse_args(cli, argc, argv, &type, &format);
+        if (r < 0) {
+                optind = 0;
+                return cli->command->run(cli, argc, argv);
         }
-        if (c == -2 || cli_check_args(cli, argc - optind, 1, INT32_MAX) < 0)
-                return CLI_EXIT_ERROR;
+        if (r > 0)
+                return r;
         if (!remote_client(cli))
                 return CLI_EXIT_ERROR;
-        if (!(items = vl_json_new_array()))
-                return cli_error(CLI_EXIT_ERROR, "out of memory");
-        for (int i = optind; i < argc; i++) {
-                CpodError err = {};
-                VlJson *one = NULL;
-                int r = inspect_any(cli, type, argv[i], &one, &err);
-                if (r < 0) {
-                        bool named = startswith(err.message, argv[i]) || startswith(err.message, "no such ");
-                        status = CLI_EXIT_ERROR;
-                        if ((errors.len > 0 && vl_buf_append_char(&errors, '\n') < 0) ||
-                            vl_buf_append_str(&errors, "Error: inspecting object: ") < 0 ||
-                            (!named && (vl_buf_append_str(&errors, argv[i]) < 0 ||
-                                        vl_buf_append_str(&errors, ": ") < 0)) ||
-                            vl_buf_append_str(&errors, err.message[0] ? err.message : strerror(-r)) < 0)
-                                return cli_error(CLI_EXIT_ERROR, "out of memory");
-                        continue;
-                }
-                vl_json_array_append(items, one);
-        }
-        if (format && !output_is_json(format)) {
-                CpodError err = {};
-                if (print_each(format, items, &err) < 0) {
-                        vl_buf_free(&errors);
-                        return cli_engine_error(&err, -EINVAL);
-                }
-        } else
-                output_json(items, 5);
-        if (errors.len > 0) {
-                fflush(stdout);
-                fprintf(stderr, "%.*s\n", (int)errors.len, errors.data);
-        }
-        vl_buf_free(&errors);
-        return status;
+        return inspect_print(&src, type, argv + optind, argc - optind, format);
 }
 
 int remote_inspect(Cli *cli, int argc, char **argv) {
