@@ -215,33 +215,6 @@ static int inspect_one(Engine *e, const char *ref, VlJson **ret, CpodError *err)
         return r;
 }
 
-/* Render a template once per item, each followed by a newline. */
-static int print_each(const char *format, const VlJson *items, CpodError *err) {
-        const char *rest = NULL;
-        Template *t = NULL;
-        VlBuf b = VL_BUF_INIT;
-        const VlJson *item;
-        int r;
-
-        if (template_is_table(format, &rest))
-                format = rest;
-        r = template_parse(format, &t, err);
-        if (r < 0)
-                return r;
-        VL_JSON_FOREACH_ELEMENT (item, items) {
-                r = template_render(t, item, &b, err);
-                if (r < 0)
-                        break;
-                if ((b.len == 0 || b.data[b.len - 1] != '\n') && (r = vl_buf_append_char(&b, '\n')) < 0)
-                        break;
-        }
-        if (r >= 0)
-                fwrite(b.data, 1, b.len, stdout);
-        vl_buf_free(&b);
-        template_free(t);
-        return r;
-}
-
 static const char inspect_options[] =
         "  -f, --format string   Format the output using the given Go template\n"
         "  -t, --type string     Only consider objects of this type (image)\n";
@@ -315,7 +288,7 @@ int inspect_print(InspectSource *src, const char *type, char **refs, int n_refs,
         }
         if (format && !output_is_json(format)) {
                 CpodError err = {};
-                if (print_each(format, items, &err) < 0) {
+                if (output_print_each(format, items, &err) < 0) {
                         vl_buf_free(&errors);
                         return cli_engine_error(&err, -EINVAL);
                 }

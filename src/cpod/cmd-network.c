@@ -179,32 +179,6 @@ static int cmd_network_exists(Cli *cli, int argc, char **argv) {
         return r > 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
 }
 
-static int print_each(const char *format, const VlJson *items, CpodError *err) {
-        const char *rest = NULL;
-        Template *t = NULL;
-        VlBuf b = VL_BUF_INIT;
-        const VlJson *item;
-        int r;
-
-        if (template_is_table(format, &rest))
-                format = rest;
-        r = template_parse(format, &t, err);
-        if (r < 0)
-                return r;
-        VL_JSON_FOREACH_ELEMENT (item, items) {
-                r = template_render(t, item, &b, err);
-                if (r < 0)
-                        break;
-                if ((b.len == 0 || b.data[b.len - 1] != '\n') && (r = vl_buf_append_char(&b, '\n')) < 0)
-                        break;
-        }
-        if (r >= 0)
-                fwrite(b.data, 1, b.len, stdout);
-        vl_buf_free(&b);
-        template_free(t);
-        return r;
-}
-
 static int cmd_network_inspect(Cli *cli, int argc, char **argv) {
         static const struct option options[] = {
                 {"format", required_argument, NULL, 'f'},
@@ -239,7 +213,7 @@ static int cmd_network_inspect(Cli *cli, int argc, char **argv) {
         }
         if (format && !output_is_json(format)) {
                 CpodError err = {};
-                int r = print_each(format, items, &err);
+                int r = output_print_each(format, items, &err);
                 if (r < 0)
                         return cli_engine_error(&err, r);
         } else if (vl_json_array_length(items) > 0 || status == CLI_EXIT_OK)

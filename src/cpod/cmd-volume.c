@@ -124,33 +124,6 @@ int cmd_volume_exists(Cli *cli, int argc, char **argv) {
 
 /* ---- inspect ---- */
 
-/* Render a template once per item, each followed by a newline. */
-static int print_each(const char *format, const VlJson *items, CpodError *err) {
-        const char *rest = NULL;
-        Template *t = NULL;
-        VlBuf b = VL_BUF_INIT;
-        const VlJson *item;
-        int r;
-
-        if (template_is_table(format, &rest))
-                format = rest;
-        r = template_parse(format, &t, err);
-        if (r < 0)
-                return r;
-        VL_JSON_FOREACH_ELEMENT (item, items) {
-                r = template_render(t, item, &b, err);
-                if (r < 0)
-                        break;
-                if ((b.len == 0 || b.data[b.len - 1] != '\n') && (r = vl_buf_append_char(&b, '\n')) < 0)
-                        break;
-        }
-        if (r >= 0)
-                fwrite(b.data, 1, b.len, stdout);
-        vl_buf_free(&b);
-        template_free(t);
-        return r;
-}
-
 /* The inspect documents of every volume, or of the named ones (errors printed after the output). */
 static int inspect_collect(Engine *e, char **names, int n, bool all, VlJson *items, VlBuf *errors) {
         CpodError err = {};
@@ -222,7 +195,7 @@ int cmd_volume_inspect(Cli *cli, int argc, char **argv) {
         status = inspect_collect(e, argv + optind, argc - optind, all, items, &errors);
         if (format && !output_is_json(format)) {
                 CpodError err = {};
-                int r = print_each(format, items, &err);
+                int r = output_print_each(format, items, &err);
                 if (r < 0) {
                         vl_buf_free(&errors);
                         return cli_engine_error(&err, r);

@@ -384,3 +384,29 @@ const char *output_id(const char *id, bool no_trunc, char *buf, size_t n) {
 int output_table_text(const char *text, size_t len) {
         return table_flush(text, len, stdout);
 }
+
+int output_print_each(const char *format, const VlJson *items, CpodError *err) {
+        const char *rest = NULL;
+        Template *t = NULL;
+        VlBuf b = VL_BUF_INIT;
+        const VlJson *item;
+        int r;
+
+        if (template_is_table(format, &rest))
+                format = rest;
+        r = template_parse(format, &t, err);
+        if (r < 0)
+                return r;
+        VL_JSON_FOREACH_ELEMENT (item, items) {
+                r = template_render(t, item, &b, err);
+                if (r < 0)
+                        break;
+                if ((b.len == 0 || b.data[b.len - 1] != '\n') && (r = vl_buf_append_char(&b, '\n')) < 0)
+                        break;
+        }
+        if (r >= 0)
+                fwrite(b.data, 1, b.len, stdout);
+        vl_buf_free(&b);
+        template_free(t);
+        return r;
+}

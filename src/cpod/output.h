@@ -40,6 +40,9 @@ int output_table_text(const char *text, size_t len);
 
 /* Print a JSON value indented like podman (indent spaces per level), with Go's escaping of <, > and &. */
 int output_json(const VlJson *v, unsigned indent);
+/* Render a Go template (a "table" prefix is ignored) once per element of items, each ending
+ * in a newline, to stdout (inspect --format). */
+int output_print_each(const char *format, const VlJson *items, CpodError *err);
 
 /* Sizes in podman's style: 1000-based, precision significant digits ("1.99 MB" with space, "1.988MB"
  * without). buf holds at least 32 bytes. */
