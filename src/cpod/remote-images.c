@@ -87,3 +87,7 @@ int remote_images(Cli *cli, int argc, char **argv) {
         free(a.filters);
         return r < 0 ? cli_engine_error(&err, r) : CLI_EXIT_OK;
 }
+
+const RemoteCommand remote_image_commands[] = {
+        {},
+};

@@ -696,11 +696,6 @@ static int remote_logs(Cli *cli, int argc, char **argv) {
 
 /* ---- the command table ---- */
 
-typedef struct RemoteCommand {
-        const char *path; /* "cpod image ls" without "cpod " */
-        int (*run)(Cli *cli, int argc, char **argv);
-} RemoteCommand;
-
 static const RemoteCommand remote_commands[] = {
         {"version", remote_version},
         {"images", remote_images},
@@ -749,9 +744,16 @@ static const RemoteCommand remote_commands[] = {
 int remote_run(Cli *cli, int argc, char **argv) {
         const char *path = startswith(cli->path, "cpod ") ?: cli->path;
 
-        for (const RemoteCommand *c = remote_commands; c->path; c++)
-                if (streq(c->path, path))
-                        return c->run(cli, argc, argv);
+        static const RemoteCommand *const tables[] = {
+                remote_commands,         remote_container_commands,
+                remote_image_commands,   remote_pod_volume_commands,
+                remote_network_commands, remote_system_commands,
+        };
+
+        for (size_t t = 0; t < ELEMENTSOF(tables); t++)
+                for (const RemoteCommand *c = tables[t]; c->path; c++)
+                        if (streq(c->path, path))
+                                return c->run(cli, argc, argv);
         /* help needs no service */
         if (argc >= 2 && (streq(argv[1], "--help") || streq(argv[1], "-h")))
                 return cli->command->run(cli, argc, argv);

@@ -34,6 +34,19 @@ struct VlClient *remote_client(Cli *cli);
 /* Call parameters: {"key": "value"}; {"k1": "v1", "k2": "v2"}. NULL on ENOMEM. */
 VlJson *remote_params1(const char *key, const char *value);
 
+/* A command run remotely: its path ("image ls", "cpod " left out) and its function. Each remote-*.c
+ * file has a table of its commands, ended by an entry with path NULL; remote_run looks in all of them. */
+typedef struct RemoteCommand {
+        const char *path;
+        int (*run)(Cli *cli, int argc, char **argv);
+} RemoteCommand;
+
+extern const RemoteCommand remote_container_commands[];  /* remote-containers.c */
+extern const RemoteCommand remote_image_commands[];      /* remote-images.c */
+extern const RemoteCommand remote_pod_volume_commands[]; /* remote-pods.c */
+extern const RemoteCommand remote_network_commands[];    /* remote-network.c */
+extern const RemoteCommand remote_system_commands[];     /* remote-system.c */
+
 /* Commands. */
 int remote_images(Cli *cli, int argc, char **argv);
 int remote_inspect(Cli *cli, int argc, char **argv);
