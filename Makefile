@@ -7,7 +7,7 @@ PREFIX ?= /usr/local
 PYTHON ?= /usr/bin/python3
 
 # Debian 12 packages: to build, to test, and for the peers the tests run against.
-BUILD_DEPS = meson ninja-build gcc pkg-config python3 libsqlite3-dev libarchive-dev libssl-dev zlib1g-dev \
+BUILD_DEPS = meson ninja-build gcc pkg-config python3 libsqlite3-dev libarchive-dev zlib1g-dev \
 	libzstd-dev libcurl4-openssl-dev busybox-static
 TEST_DEPS = clang libclang-rt-14-dev python3-pytest python3-setuptools python3-yaml varlink-go systemd go-md2man skopeo umoci \
 	podman sqlite3 crun runc conmon catatonit golang-github-containers-common docker-registry apache2-utils \

@@ -28,8 +28,9 @@ command -v skopeo >/dev/null || { echo "bench-pull: install skopeo" >&2; exit 1;
 T=$(mktemp -d /tmp/cpb.XXXXXX) # short: podman limits the runroot's length
 REG_PID=
 cleanup() {
+        set +e
         [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null && wait "$REG_PID" 2>/dev/null
-        grep -o " $T[^ ]*" /proc/self/mounts 2>/dev/null | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+        grep -o " ${T}[^ ]*" /proc/self/mounts 2>/dev/null | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
         rm -rf "$T"
 }
 trap cleanup EXIT

@@ -16,7 +16,6 @@
 
 #include "blob.h"
 #include "db.h"
-#include "dl.h"
 #include "engine-internal.h"
 #include "util.h"
 
@@ -68,11 +67,8 @@ static int blob_tmp_open(BlobWriter *w, CpodError *err) {
 }
 
 int blob_writer_new(Engine *e, BlobWriter **ret, CpodError *err) {
-        int r = dl_crypto_load(err);
-        if (r < 0)
-                return r;
         /* Until the writer's image is recorded, no collector may take what it stores. */
-        r = engine_gc_hold(e, err);
+        int r = engine_gc_hold(e, err);
         if (r < 0)
                 return r;
         BlobWriter *w = calloc(1, sizeof *w);
@@ -134,6 +130,10 @@ static int fsync_blob_dir(Engine *e, CpodError *err) {
         return 0;
 }
 
+int blob_sync_names(Engine *e, CpodError *err) {
+        return fsync_blob_dir(e, err);
+}
+
 /* Give the finished temporary file its final name; an existing blob of that
  * name has the same content, so EEXIST is success. */
 static int blob_link(BlobWriter *w, const char *rel, CpodError *err) {
@@ -153,6 +153,11 @@ static int blob_link(BlobWriter *w, const char *rel, CpodError *err) {
 }
 
 int blob_writer_commit(BlobWriter *w, const char *expected, char ret_digest[DIGEST_MAX], CpodError *err) {
+        return blob_writer_commit_flags(w, expected, 0, ret_digest, err);
+}
+
+int blob_writer_commit_flags(BlobWriter *w, const char *expected, unsigned flags,
+                             char ret_digest[DIGEST_MAX], CpodError *err) {
         char digest[DIGEST_MAX], rel[DIGEST_MAX + 16];
         int r;
 
@@ -167,7 +172,7 @@ int blob_writer_commit(BlobWriter *w, const char *expected, char ret_digest[DIGE
                 goto out;
         }
         r = blob_link(w, rel, err);
-        if (r >= 0)
+        if (r >= 0 && !(flags & BLOB_DEFER_NAME_SYNC))
                 r = fsync_blob_dir(w->e, err);
         if (r >= 0 && ret_digest)
                 memcpy(ret_digest, digest, DIGEST_MAX);
@@ -177,6 +182,11 @@ out:
 }
 
 int blob_put(Engine *e, const void *p, size_t n, char ret_digest[DIGEST_MAX], CpodError *err) {
+        return blob_put_flags(e, p, n, 0, ret_digest, err);
+}
+
+int blob_put_flags(Engine *e, const void *p, size_t n, unsigned flags, char ret_digest[DIGEST_MAX],
+                   CpodError *err) {
         BlobWriter *w = NULL;
         char digest[DIGEST_MAX];
 
@@ -198,7 +208,7 @@ int blob_put(Engine *e, const void *p, size_t n, char ret_digest[DIGEST_MAX], Cp
                 blob_writer_abort(w);
                 return r;
         }
-        return blob_writer_commit(w, digest, ret_digest, err);
+        return blob_writer_commit_flags(w, digest, flags, ret_digest, err);
 }
 
 int blob_put_fd(Engine *e, int fd, const char *expected, char ret_digest[DIGEST_MAX], uint64_t *ret_size,
@@ -267,11 +277,7 @@ int blob_adopt_fd(Engine *e, int fd, const char *expected, char ret_digest[DIGES
         uint64_t size = 0;
         struct stat st;
         bool created = false;
-        int r = dl_crypto_load(err);
-
-        if (r < 0)
-                return r;
-        r = engine_gc_hold(e, err);
+        int r = engine_gc_hold(e, err);
         if (r < 0)
                 return r;
         if (fstat(fd, &st) < 0)

@@ -22,12 +22,25 @@ int blob_writer_write(BlobWriter *w, const void *p, size_t n, CpodError *err);
 /* Finish: verify against expected (may be NULL), rename into place (an
  * existing identical blob is fine), return the digest. Frees w. */
 int blob_writer_commit(BlobWriter *w, const char *expected, char ret_digest[DIGEST_MAX], CpodError *err);
+/* Flags of blob_writer_commit_flags and blob_put_flags. */
+enum {
+        /* The blob's data is flushed before its name appears (so a name that exists is always a
+         * complete blob), but the name is not flushed: the caller makes it durable once for many
+         * blobs (blob_sync_names, or a syncfs) before anything that names the blob is committed. */
+        BLOB_DEFER_NAME_SYNC = 1 << 0,
+};
+int blob_writer_commit_flags(BlobWriter *w, const char *expected, unsigned flags,
+                             char ret_digest[DIGEST_MAX], CpodError *err);
+/* Make the names of blobs committed with BLOB_DEFER_NAME_SYNC durable (fsync of the blob directory). */
+int blob_sync_names(Engine *e, CpodError *err);
 /* Drop a writer and its temporary file. Accepts NULL. */
 void blob_writer_abort(BlobWriter *w);
 uint64_t blob_writer_size(BlobWriter *w);
 
 /* Store a blob held in memory. */
 int blob_put(Engine *e, const void *p, size_t n, char ret_digest[DIGEST_MAX], CpodError *err);
+int blob_put_flags(Engine *e, const void *p, size_t n, unsigned flags, char ret_digest[DIGEST_MAX],
+                   CpodError *err);
 /* Copy a blob from an fd (to EOF), verifying expected when given. */
 int blob_put_fd(Engine *e, int fd, const char *expected, char ret_digest[DIGEST_MAX], uint64_t *ret_size,
                 CpodError *err);

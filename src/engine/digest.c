@@ -1,38 +1,29 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "digest.h"
-#include "dl.h"
+#include "sha256-lite.h"
 #include "util.h"
 
 struct Sha256 {
-        EVP_MD_CTX *ctx;
+        Sha256Lite s;
 };
 
 int sha256_new(Sha256 **ret) {
-        Sha256 *h;
+        Sha256 *h = malloc(sizeof(*h));
 
-        if (dl_crypto_load(NULL) < 0)
-                return -ELIBACC;
-        h = calloc(1, sizeof(*h));
         if (!h)
                 return -ENOMEM;
-        h->ctx = EVP_MD_CTX_new();
-        if (!h->ctx || EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1) {
-                sha256_free(h);
-                return -ENOMEM;
-        }
+        sha256_lite_init(&h->s);
         *ret = h;
         return 0;
 }
 
 void sha256_update(Sha256 *h, const void *p, size_t n) {
-        if (n > 0)
-                EVP_DigestUpdate(h->ctx, p, n);
+        sha256_lite_update(&h->s, p, n);
 }
 
 static void digest_format(const unsigned char md[32], char out[DIGEST_MAX]) {
@@ -49,29 +40,24 @@ static void digest_format(const unsigned char md[32], char out[DIGEST_MAX]) {
 }
 
 void sha256_final(Sha256 *h, char out[DIGEST_MAX]) {
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned len = 0;
+        uint8_t md[32];
 
-        EVP_DigestFinal_ex(h->ctx, md, &len);
+        sha256_lite_final(&h->s, md);
         digest_format(md, out);
 }
 
 Sha256 *sha256_free(Sha256 *h) {
-        if (!h)
-                return NULL;
-        EVP_MD_CTX_free(h->ctx);
         free(h);
         return NULL;
 }
 
 void sha256_digest(const void *p, size_t n, char out[DIGEST_MAX]) {
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned len = 0;
+        Sha256Lite s;
+        uint8_t md[32];
 
-        /* EVP_Digest cannot fail for SHA-256 short of memory exhaustion
-         * inside OpenSSL; zero the output then so no stale digest is used. */
-        if (EVP_Digest(p, n, md, &len, EVP_sha256(), NULL) != 1)
-                memset(md, 0, sizeof(md));
+        sha256_lite_init(&s);
+        sha256_lite_update(&s, p, n);
+        sha256_lite_final(&s, md);
         digest_format(md, out);
 }
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Lazy loading of libarchive and libcrypto (see dl.h). Each library is
+ * Lazy loading of libarchive, zlib, libzstd and libcurl (see dl.h). Each library is
  * opened once, RTLD_LOCAL so its symbols do not leak into the global scope,
  * and every function the engine uses is resolved into a table at that
  * moment: a library missing one of them fails to load as a whole, rather
@@ -12,7 +12,6 @@
 #include <archive_entry.h>
 #include <dlfcn.h>
 #include <errno.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -27,21 +26,6 @@
 
 /* X(return type, name, (parameters), (arguments), value when unavailable) */
 #define ARCHIVE_FUNCS(X)                                                                                    \
-        X(struct archive *, archive_read_new, (void), (), NULL)                                             \
-        X(int, archive_read_free, (struct archive * a), (a), ARCHIVE_FATAL)                                 \
-        X(int, archive_read_support_filter_none, (struct archive * a), (a), ARCHIVE_FATAL)                  \
-        X(int, archive_read_support_format_empty, (struct archive * a), (a), ARCHIVE_FATAL)                 \
-        X(int, archive_read_support_format_gnutar, (struct archive * a), (a), ARCHIVE_FATAL)                \
-        X(int, archive_read_support_format_tar, (struct archive * a), (a), ARCHIVE_FATAL)                   \
-        X(int, archive_read_open,                                                                           \
-          (struct archive * a, void *data, archive_open_callback *o, archive_read_callback *r,              \
-           archive_close_callback *c),                                                                      \
-          (a, data, o, r, c), ARCHIVE_FATAL)                                                                \
-        X(int, archive_read_next_header, (struct archive * a, struct archive_entry * *e), (a, e),           \
-          ARCHIVE_FATAL)                                                                                    \
-        X(int, archive_read_data_block,                                                                     \
-          (struct archive * a, const void **buf, size_t *size, la_int64_t *off), (a, buf, size, off),       \
-          ARCHIVE_FATAL)                                                                                    \
         X(struct archive *, archive_write_new, (void), (), NULL)                                            \
         X(int, archive_write_free, (struct archive * a), (a), ARCHIVE_FATAL)                                \
         X(int, archive_write_close, (struct archive * a), (a), ARCHIVE_FATAL)                               \
@@ -55,23 +39,7 @@
         X(la_ssize_t, archive_write_data, (struct archive * a, const void *p, size_t n), (a, p, n), -1)     \
         X(const char *, archive_error_string, (struct archive * a), (a), dl_archive_error)                  \
         X(struct archive_entry *, archive_entry_new, (void), (), NULL)                                      \
-        X(struct archive_entry *, archive_entry_clear, (struct archive_entry * e), (e), NULL)               \
-        X(__LA_MODE_T, archive_entry_filetype, (struct archive_entry * e), (e), 0)                          \
-        X(__LA_MODE_T, archive_entry_mode, (struct archive_entry * e), (e), 0)                              \
-        X(la_int64_t, archive_entry_uid, (struct archive_entry * e), (e), -1)                               \
-        X(la_int64_t, archive_entry_gid, (struct archive_entry * e), (e), -1)                               \
-        X(la_int64_t, archive_entry_size, (struct archive_entry * e), (e), 0)                               \
-        X(time_t, archive_entry_mtime, (struct archive_entry * e), (e), 0)                                  \
-        X(long, archive_entry_mtime_nsec, (struct archive_entry * e), (e), 0)                               \
-        X(dev_t, archive_entry_rdevmajor, (struct archive_entry * e), (e), 0)                               \
-        X(dev_t, archive_entry_rdevminor, (struct archive_entry * e), (e), 0)                               \
-        X(const char *, archive_entry_pathname, (struct archive_entry * e), (e), NULL)                      \
-        X(const char *, archive_entry_hardlink, (struct archive_entry * e), (e), NULL)                      \
-        X(const char *, archive_entry_symlink, (struct archive_entry * e), (e), NULL)                       \
-        X(int, archive_entry_xattr_reset, (struct archive_entry * e), (e), 0)                               \
-        X(int, archive_entry_xattr_next,                                                                    \
-          (struct archive_entry * e, const char **name, const void **value, size_t *size),                  \
-          (e, name, value, size), ARCHIVE_WARN)
+        X(struct archive_entry *, archive_entry_clear, (struct archive_entry * e), (e), NULL)
 
 /* The same for functions without a result: nothing happens when unavailable. */
 #define ARCHIVE_VOID_FUNCS(X)                                                                  \
@@ -89,18 +57,6 @@
         X(archive_entry_set_mtime, (struct archive_entry * e, time_t t, long ns), (e, t, ns))  \
         X(archive_entry_xattr_add_entry,                                                       \
           (struct archive_entry * e, const char *n, const void *v, size_t s), (e, n, v, s))
-
-#define CRYPTO_FUNCS(X)                                                                                    \
-        X(EVP_MD_CTX *, EVP_MD_CTX_new, (void), (), NULL)                                                  \
-        X(const EVP_MD *, EVP_sha256, (void), (), NULL)                                                    \
-        X(int, EVP_DigestInit_ex, (EVP_MD_CTX * c, const EVP_MD *t, ENGINE *impl), (c, t, impl), 0)        \
-        X(int, EVP_DigestUpdate, (EVP_MD_CTX * c, const void *d, size_t n), (c, d, n), 0)                  \
-        X(int, EVP_DigestFinal_ex, (EVP_MD_CTX * c, unsigned char *md, unsigned int *n), (c, md, n), 0)    \
-        X(int, EVP_Digest,                                                                                 \
-          (const void *d, size_t n, unsigned char *md, unsigned int *size, const EVP_MD *t, ENGINE *impl), \
-          (d, n, md, size, t, impl), 0)
-
-#define CRYPTO_VOID_FUNCS(X) X(EVP_MD_CTX_free, (EVP_MD_CTX * c), (c))
 
 #define ZLIB_FUNCS(X)                                                                 \
         X(int, inflateInit2_, (z_streamp z, int bits, const char *version, int size), \
@@ -189,7 +145,6 @@ typedef struct DlLibrary {
         };
 
 DL_LIBRARY(dl_archive, DL_ARCHIVE_SONAME, ARCHIVE_FUNCS, ARCHIVE_VOID_FUNCS)
-DL_LIBRARY(dl_crypto, DL_CRYPTO_SONAME, CRYPTO_FUNCS, CRYPTO_VOID_FUNCS)
 DL_LIBRARY(dl_zlib, DL_ZLIB_SONAME, ZLIB_FUNCS, ZLIB_VOID_FUNCS)
 DL_LIBRARY(dl_zstd, DL_ZSTD_SONAME, ZSTD_FUNCS, ZSTD_VOID_FUNCS)
 DL_LIBRARY(dl_curl, DL_CURL_SONAME, CURL_ALL_FUNCS, CURL_VOID_FUNCS)
@@ -236,7 +191,6 @@ static bool dl_ready(DlLibrary *l, void (*open)(void)) {
         }
 
 DL_LOADER(dl_archive)
-DL_LOADER(dl_crypto)
 DL_LOADER(dl_zlib)
 DL_LOADER(dl_zstd)
 DL_LOADER(dl_curl)
@@ -260,10 +214,7 @@ DL_LOADER(dl_curl)
 
 #define WRAP_ARCHIVE(ret, name, params, args, fail) \
         WRAP(dl_archive, dl_archive_table, ret, name, params, args, fail)
-#define WRAP_ARCHIVE_VOID(name, params, args) WRAP_VOID(dl_archive, dl_archive_table, name, params, args)
-#define WRAP_CRYPTO(ret, name, params, args, fail) \
-        WRAP(dl_crypto, dl_crypto_table, ret, name, params, args, fail)
-#define WRAP_CRYPTO_VOID(name, params, args)     WRAP_VOID(dl_crypto, dl_crypto_table, name, params, args)
+#define WRAP_ARCHIVE_VOID(name, params, args)    WRAP_VOID(dl_archive, dl_archive_table, name, params, args)
 #define WRAP_ZLIB(ret, name, params, args, fail) WRAP(dl_zlib, dl_zlib_table, ret, name, params, args, fail)
 #define WRAP_ZSTD(ret, name, params, args, fail) WRAP(dl_zstd, dl_zstd_table, ret, name, params, args, fail)
 #define WRAP_CURL(ret, name, params, args, fail) WRAP(dl_curl, dl_curl_table, ret, name, params, args, fail)
@@ -271,8 +222,6 @@ DL_LOADER(dl_curl)
 
 ARCHIVE_FUNCS(WRAP_ARCHIVE)
 ARCHIVE_VOID_FUNCS(WRAP_ARCHIVE_VOID)
-CRYPTO_FUNCS(WRAP_CRYPTO)
-CRYPTO_VOID_FUNCS(WRAP_CRYPTO_VOID)
 ZLIB_FUNCS(WRAP_ZLIB)
 ZSTD_FUNCS(WRAP_ZSTD)
 CURL_FUNCS(WRAP_CURL)
@@ -319,16 +268,5 @@ CURLMcode curl_multi_setopt(CURLM *m, CURLMoption o, ...) {
         else
                 r = dl_curl_table.curl_multi_setopt(m, o, va_arg(ap, void *));
         va_end(ap);
-        return r;
-}
-
-int dl_layer_load(CpodError *err) {
-        int r = dl_archive_load(err);
-        if (r >= 0)
-                r = dl_crypto_load(err);
-        if (r >= 0)
-                r = dl_zlib_load(err);
-        if (r >= 0)
-                r = dl_zstd_load(err);
         return r;
 }

@@ -2,10 +2,12 @@
 #pragma once
 
 /*
- * libarchive, libcrypto, zlib, libzstd and libcurl, loaded when first needed. Most
- * cpod commands (`cpod images`, `inspect`, `tag`) use none of them, and
- * mapping them (with libarchive's libxml2, ICU and libstdc++) at every start
- * cost more than the rest of such a command. dl.c defines the functions the engine calls
+ * libarchive (writing tar files only), zlib, libzstd and libcurl, loaded
+ * when first needed. Most cpod commands (`cpod images`, `inspect`, `tag`)
+ * use none of them, and mapping them (with libarchive's libxml2, ICU and
+ * libstdc++) at every start cost more than the rest of such a command.
+ * Reading layers needs only zlib or libzstd, and only for a stream
+ * compressed that way; SHA-256 is our own (sha256-lite.h). dl.c defines the functions the engine calls
  * under the libraries' own names, forwarding to the loaded library, so call
  * sites stay as they are and the binary does not link either library.
  *
@@ -17,7 +19,6 @@
 #include "error.h"
 
 #define DL_ARCHIVE_SONAME "libarchive.so.13"
-#define DL_CRYPTO_SONAME  "libcrypto.so.3"
 #define DL_ZLIB_SONAME    "libz.so.1"
 #define DL_ZSTD_SONAME    "libzstd.so.1"
 #define DL_CURL_SONAME    "libcurl.so.4"
@@ -25,9 +26,6 @@
 /* Load the library once (later calls return the first result): 0, or -ELIBACC
  * with "cannot load libarchive.so.13: <dlerror>". */
 int dl_archive_load(CpodError *err);
-int dl_crypto_load(CpodError *err);
 int dl_zlib_load(CpodError *err);
 int dl_zstd_load(CpodError *err);
 int dl_curl_load(CpodError *err);
-/* Everything reading a layer stream needs: all four. */
-int dl_layer_load(CpodError *err);

@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Safe layer extraction. libarchive only parses the tar headers; the stream
- * is decompressed here (so both the compressed and the uncompressed bytes
- * are hashed in one pass) and every file is created by us, below the layer
- * root, through openat2(RESOLVE_BENEATH), so no entry can write outside it.
+ * Safe layer extraction. The stream is decompressed here (zlib or libzstd,
+ * so both the compressed and the uncompressed bytes are hashed in one
+ * pass), parsed by our own tar reader (tar-read.c), and every file is
+ * created by us, below the layer root, through openat2(RESOLVE_BENEATH), so
+ * no entry can write outside it.
  */
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -25,10 +25,11 @@
 #include "digest.h"
 #include "dl.h"
 #include "layer.h"
+#include "tar-read.h"
 #include "util.h"
 
 #define EXTRACT_MAX_ENTRIES  (1024u * 1024u)
-#define EXTRACT_MAX_NAME     4096u
+#define EXTRACT_MAX_NAME     TAR_MAX_NAME
 #define EXTRACT_MAX_TOTAL    (256ull * 1024u * 1024u * 1024u) /* uncompressed tar bytes */
 #define EXTRACT_MAX_XATTR    (64u * 1024u)
 #define EXTRACT_BUF_SIZE     (128u * 1024u)
@@ -96,6 +97,7 @@ typedef struct Reader {
         const uint8_t *out_ptr; /* the last chunk reader_next returned: out, or in for a plain stream */
         size_t in_len, in_pos;
         bool in_eof, done, z_init, zpending;
+        bool hash_compressed; /* false: the caller checks the compressed digest (LAYER_COMPRESSED_CHECKED) */
         z_stream z;
         ZSTD_DStream *zs;
         int error; /* -errno once failed */
@@ -126,7 +128,8 @@ static int reader_fill(Reader *r) {
         }
         if (n == 0)
                 r->in_eof = true;
-        sha256_update(r->hc, r->in, (size_t)n);
+        if (r->hash_compressed)
+                sha256_update(r->hc, r->in, (size_t)n);
         r->csize += (uint64_t)n;
         r->in_len = (size_t)n;
         r->in_pos = 0;
@@ -222,51 +225,59 @@ static ssize_t reader_next(Reader *r) {
                 return n;
         if (r->usize + (uint64_t)n > EXTRACT_MAX_TOTAL)
                 return reader_fail(r, -EFBIG, "layer is larger than the limit of 256 GiB uncompressed");
-        /* a plain stream's diff_id is its digest: hashing it twice would double the cost */
+        /* a plain stream's diff_id is its digest: hashing it twice would double the cost (and with
+         * LAYER_COMPRESSED_CHECKED the caller hashes that digest) */
         if (r->kind != COMP_PLAIN)
                 sha256_update(r->hu, r->out_ptr, (size_t)n);
         r->usize += (uint64_t)n;
         return n;
 }
 
-static int reader_init(Reader *r, int fd) {
+/* Set up the reader and sniff the compression; only the decompressor the stream needs is loaded. */
+static int reader_init(Reader *r, int fd, bool hash_compressed, CpodError *err) {
         int k;
 
-        *r = (Reader){.fd = fd};
+        *r = (Reader){.fd = fd, .hash_compressed = hash_compressed};
         r->in = malloc(EXTRACT_BUF_SIZE);
         r->out = malloc(EXTRACT_BUF_SIZE);
         if (!r->in || !r->out)
-                return -ENOMEM;
+                return cpod_error(err, ENOMEM, "out of memory");
         k = sha256_new(&r->hc);
+        if (k >= 0)
+                k = sha256_new(&r->hu);
         if (k < 0)
-                return k;
-        k = sha256_new(&r->hu);
-        if (k < 0)
-                return k;
+                return cpod_error(err, -k, "out of memory");
         /* sniff the magic: read until 4 bytes are there or the stream ends */
         while (r->in_len < 4 && !r->in_eof) {
                 ssize_t n = read(fd, r->in + r->in_len, EXTRACT_BUF_SIZE - r->in_len);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0)
-                        return -errno;
+                        return cpod_error_errno(err, errno, "read layer stream");
                 if (n == 0)
                         r->in_eof = true;
-                sha256_update(r->hc, r->in + r->in_len, (size_t)n);
+                if (r->hash_compressed)
+                        sha256_update(r->hc, r->in + r->in_len, (size_t)n);
                 r->csize += (uint64_t)n;
                 r->in_len += (size_t)n;
         }
         if (r->in_len >= 2 && r->in[0] == 0x1f && r->in[1] == 0x8b) {
                 r->kind = COMP_GZIP;
+                k = dl_zlib_load(err);
+                if (k < 0)
+                        return k;
                 if (inflateInit2(&r->z, 15 + 16) != Z_OK)
-                        return -ENOMEM;
+                        return cpod_error(err, ENOMEM, "gzip: cannot set up the decompressor");
                 r->z_init = true;
         } else if (r->in_len >= 4 && r->in[0] == 0x28 && r->in[1] == 0xb5 && r->in[2] == 0x2f &&
                    r->in[3] == 0xfd) {
                 r->kind = COMP_ZSTD;
+                k = dl_zstd_load(err);
+                if (k < 0)
+                        return k;
                 r->zs = ZSTD_createDStream();
                 if (!r->zs)
-                        return -ENOMEM;
+                        return cpod_error(err, ENOMEM, "zstd: cannot set up the decompressor");
                 /* bound the window a hostile frame may ask us to allocate (128 MiB) */
                 ZSTD_DCtx_setParameter(r->zs, ZSTD_d_windowLogMax, 27);
         }
@@ -276,7 +287,8 @@ static int reader_init(Reader *r, int fd) {
 static void reader_done(Reader *r) {
         if (r->z_init)
                 inflateEnd(&r->z);
-        ZSTD_freeDStream(r->zs);
+        if (r->zs)
+                ZSTD_freeDStream(r->zs);
         sha256_free(r->hc);
         sha256_free(r->hu);
         free(r->in);
@@ -292,14 +304,12 @@ static int reader_drain(Reader *r) {
         return (int)n;
 }
 
-static la_ssize_t reader_archive_cb(struct archive *a, void *userdata, const void **buf) {
+static ssize_t reader_tar_source(void *userdata, const uint8_t **ret) {
         Reader *r = userdata;
         ssize_t n = reader_next(r);
 
-        (void)a;
-        if (n < 0)
-                return -1;
-        *buf = r->out_ptr;
+        if (n > 0)
+                *ret = r->out_ptr;
         return n;
 }
 
@@ -340,14 +350,57 @@ static int open_beneath(int root_fd, const char *path, int flags) {
         return cur;
 }
 
+/* The process's umask, read once (-1 when unknown): it says which modes creation gives without a
+ * chmod. cpod never changes its umask, and reading it with umask() would race with other threads. */
+static mode_t umask_value = (mode_t)-1;
+static pthread_once_t umask_once = PTHREAD_ONCE_INIT;
+
+static void umask_read(void) {
+        char line[128];
+        FILE *f = fopen("/proc/self/status", "re");
+        if (!f)
+                return;
+        while (fgets(line, sizeof(line), f)) {
+                unsigned v;
+                if (sscanf(line, "Umask: %o", &v) == 1 && v <= 0777) {
+                        umask_value = (mode_t)v;
+                        break;
+                }
+        }
+        fclose(f);
+}
+
+static mode_t process_umask(void) {
+        pthread_once(&umask_once, umask_read);
+        return umask_value;
+}
+
+/* The umask that applies below dir_fd: none is known where a default ACL decides new modes instead. */
+static mode_t extract_umask(int dir_fd) {
+        if (dir_fd < 0)
+                return (mode_t)-1;
+        if (fgetxattr(dir_fd, "system.posix_acl_default", NULL, 0) < 0 &&
+            (errno == ENODATA || errno == ENOTSUP))
+                return process_umask();
+        return (mode_t)-1;
+}
+
 typedef struct Extract {
         int root_fd;
         CpodError *err;
+        TarReader *tar;
+        Reader *rd;
         /* The directory of the last entry: a layer lists a directory's entries together, and resolving
          * the parent beneath the root again for each of them would cost an openat2 per entry. */
         int parent_fd;
         size_t parent_len;
         char parent[EXTRACT_MAX_NAME + 1];
+        /* What creation gives a new entry of parent_fd without a chown or chmod: our effective ids (the
+         * parent's group when it has the setgid bit), and the mode asked for less the umask. */
+        uid_t euid;
+        gid_t egid, new_gid;
+        bool parent_setgid; /* new directories inherit the setgid bit */
+        mode_t umask;       /* (mode_t)-1: unknown, always chmod */
         struct DirTime {
                 char *path;
                 struct timespec mtime;
@@ -413,6 +466,14 @@ static int parent_cached(Extract *x, const char *path, const char **ret_base) {
         int fd = open_parent(x, path, true, ret_base);
         if (fd < 0)
                 return fd;
+        struct stat st;
+        if (fstat(fd, &st) < 0) {
+                int k = -errno;
+                close(fd);
+                return k;
+        }
+        x->new_gid = st.st_mode & S_ISGID ? st.st_gid : x->egid;
+        x->parent_setgid = st.st_mode & S_ISGID;
         safe_close(x->parent_fd);
         x->parent_fd = fd;
         x->parent_len = len;
@@ -454,111 +515,175 @@ static bool xattr_wanted(const char *name) {
                streq(name, "security.capability");
 }
 
-/* Owner, xattrs, mode, in the order that keeps setuid bits and file capabilities (chown clears
- * both). fd is open on the object itself (not for symlinks). */
-static int apply_meta_fd(Extract *x, int fd, struct archive_entry *ae, const char *path) {
-        const char *name;
-        const void *value;
-        size_t size;
+/* Whether an entry created in the cached parent already has the entry's owner. */
+static bool owner_given(const Extract *x, const TarEntry *te) {
+        return (uid_t)te->uid == x->euid && (gid_t)te->gid == x->new_gid;
+}
 
-        if (fchown(fd, (uid_t)archive_entry_uid(ae), (gid_t)archive_entry_gid(ae)) < 0)
+/* Whether creating with mode te->mode & 0777 gives exactly te->mode (no setuid, setgid or sticky
+ * bit, nothing the umask takes away). */
+static bool mode_given(const Extract *x, const TarEntry *te) {
+        if (te->type == TAR_DIR && x->parent_setgid)
+                return false; /* a new directory has the setgid bit of its parent */
+        return x->umask != (mode_t)-1 && (te->mode & 07000) == 0 && (te->mode & x->umask) == 0;
+}
+
+/* Owner, xattrs, mode, in the order that keeps setuid bits and file capabilities (chown clears
+ * both). fd is open on the object itself (not for symlinks). created says that fd is a new entry
+ * of the cached parent, made with mode te->mode & 0777: a chown or chmod to what it has is skipped. */
+static int apply_meta_fd(Extract *x, int fd, const TarEntry *te, const char *path, bool created) {
+        if ((!created || !owner_given(x, te)) && fchown(fd, (uid_t)te->uid, (gid_t)te->gid) < 0)
                 return extract_fail(x, -errno, path, "chown");
-        archive_entry_xattr_reset(ae);
-        while (archive_entry_xattr_next(ae, &name, &value, &size) == ARCHIVE_OK) {
-                if (!xattr_wanted(name) || size > EXTRACT_MAX_XATTR)
+        for (size_t i = 0; i < te->n_xattrs; i++) {
+                const TarXattr *a = &te->xattrs[i];
+                if (!xattr_wanted(a->name) || a->size > EXTRACT_MAX_XATTR)
                         continue;
-                if (fsetxattr(fd, name, value, size, 0) < 0 && errno != ENOTSUP)
+                if (fsetxattr(fd, a->name, a->value, a->size, 0) < 0 && errno != ENOTSUP)
                         return extract_fail(x, -errno, path, "set extended attribute");
         }
-        if (fchmod(fd, archive_entry_mode(ae) & 07777) < 0)
+        if ((!created || !mode_given(x, te)) && fchmod(fd, te->mode & 07777) < 0)
                 return extract_fail(x, -errno, path, "chmod");
         return 0;
 }
 
-static int write_file(Extract *x, struct archive *a, int dir_fd, const char *base, const char *path,
-                      struct archive_entry *ae) {
-        _cleanup_close_ int fd =
-                openat(dir_fd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        const void *buf;
-        size_t size;
-        la_int64_t off;
-        int r;
+static struct timespec entry_mtime(const TarEntry *te) {
+        return (struct timespec){.tv_sec = (time_t)te->mtime, .tv_nsec = te->mtime_nsec};
+}
 
+/* A failure of the stream itself: the reader's message (read error, corrupt compressed data) or the tar
+ * reader's (malformed archive). */
+static int stream_fail(Extract *x, int code) {
+        if (x->rd->error < 0)
+                return cpod_error(x->err, -x->rd->error, "%s", x->rd->message);
+        if (x->tar->message[0])
+                return cpod_error(x->err, -code, "invalid tar stream: %s", x->tar->message);
+        return cpod_error_errno(x->err, -code, "read layer stream");
+}
+
+/* Creating an entry found its name taken: make room as clear_name does, so the creation can be tried
+ * again (a fresh layer has nothing to replace: asking first would cost a stat per entry). Returns
+ * clear_name's result, or the error for the entry. */
+static int make_room(Extract *x, int dir_fd, const char *base, const char *path, bool want_dir) {
+        int r = clear_name(dir_fd, base, want_dir);
+        if (r < 0)
+                return extract_fail(x, r, path,
+                                    r == -ENOTEMPTY ? "a directory of that name is not empty"
+                                                    : "replace existing entry");
+        if (r == 2)
+                parent_forget(x);
+        return r;
+}
+
+/* The mode to create an entry with: its own when creation gives it, else private until chmod'ed. */
+static mode_t create_mode(const Extract *x, const TarEntry *te, mode_t private_mode) {
+        return mode_given(x, te) ? te->mode & 0777 : private_mode;
+}
+
+static int write_file(Extract *x, int dir_fd, const char *base, const char *path, const TarEntry *te) {
+        const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+        const mode_t mode = create_mode(x, te, 0600);
+        _cleanup_close_ int fd = openat(dir_fd, base, flags, mode);
+        const uint8_t *p;
+        ssize_t n;
+
+        if (fd < 0 && errno == EEXIST) {
+                int r = make_room(x, dir_fd, base, path, false);
+                if (r < 0)
+                        return r;
+                fd = openat(dir_fd, base, flags, mode);
+        }
         if (fd < 0)
                 return extract_fail(x, -errno, path, "create");
-        while ((r = archive_read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK) {
-                const uint8_t *p = buf;
-                while (size > 0) {
-                        ssize_t n = pwrite(fd, p, size, off);
-                        if (n < 0 && errno == EINTR)
+        while ((n = tar_reader_data(x->tar, &p)) > 0) {
+                while (n > 0) {
+                        ssize_t k = write(fd, p, (size_t)n);
+                        if (k < 0 && errno == EINTR)
                                 continue;
-                        if (n < 0)
+                        if (k < 0)
                                 return extract_fail(x, -errno, path, "write");
-                        p += n;
-                        off += n;
-                        size -= (size_t)n;
+                        p += k;
+                        n -= k;
                 }
         }
-        if (r != ARCHIVE_EOF)
-                return -EBADMSG; /* the caller reports libarchive's or the reader's message */
-        /* sparse files end in a hole */
-        if (ftruncate(fd, archive_entry_size(ae)) < 0)
-                return extract_fail(x, -errno, path, "truncate");
-        r = apply_meta_fd(x, fd, ae, path);
+        if (n < 0)
+                return stream_fail(x, (int)n);
+        int r = apply_meta_fd(x, fd, te, path, true);
         if (r < 0)
                 return r;
-        struct timespec ts[2] = {
-                {.tv_sec = archive_entry_mtime(ae), .tv_nsec = archive_entry_mtime_nsec(ae)}};
-        ts[1] = ts[0];
+        struct timespec ts[2] = {entry_mtime(te), entry_mtime(te)};
         if (futimens(fd, ts) < 0)
                 return extract_fail(x, -errno, path, "set times");
         return 0;
 }
 
-static int make_dir(Extract *x, int dir_fd, const char *base, const char *path, struct archive_entry *ae) {
-        if (mkdirat(dir_fd, base, 0700) < 0 && errno != EEXIST)
-                return extract_fail(x, -errno, path, "mkdir");
-        _cleanup_close_ int fd = openat(dir_fd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return extract_fail(x, -errno, path, "open directory");
-        int r = apply_meta_fd(x, fd, ae, path);
-        if (r < 0)
-                return r;
+/* path is the cleaned name (directory times are set by it at the end), raw the entry's. */
+static int make_dir(Extract *x, int dir_fd, const char *base, const char *path, const char *raw,
+                    const TarEntry *te) {
+        const mode_t mode = create_mode(x, te, 0700);
+        bool created = mkdirat(dir_fd, base, mode) == 0;
+        int r;
+
+        if (!created && errno != EEXIST)
+                return extract_fail(x, -errno, raw, "mkdir");
+        if (!created) {
+                /* a directory stays (its metadata is updated); anything else is replaced */
+                r = make_room(x, dir_fd, base, raw, true);
+                if (r < 0)
+                        return r;
+                if (r == 2) {
+                        if (mkdirat(dir_fd, base, mode) < 0)
+                                return extract_fail(x, -errno, raw, "mkdir");
+                        created = true;
+                }
+        }
+        /* a new directory with the right owner and mode and no xattrs needs nothing more now */
+        if (!created || !owner_given(x, te) || !mode_given(x, te) || te->n_xattrs > 0) {
+                _cleanup_close_ int fd =
+                        openat(dir_fd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0)
+                        return extract_fail(x, -errno, raw, "open directory");
+                r = apply_meta_fd(x, fd, te, raw, created);
+                if (r < 0)
+                        return r;
+        }
         /* mtimes of directories change as their entries are created: set them at the end */
         if (VL_GROW(x->dirs, x->cap_dirs, x->n_dirs + 1) < 0)
                 return cpod_error(x->err, ENOMEM, "out of memory");
         char *copy = strdup(path);
         if (!copy)
                 return cpod_error(x->err, ENOMEM, "out of memory");
-        x->dirs[x->n_dirs++] = (struct DirTime){
-                copy, {.tv_sec = archive_entry_mtime(ae), .tv_nsec = archive_entry_mtime_nsec(ae)}};
+        x->dirs[x->n_dirs++] = (struct DirTime){copy, entry_mtime(te)};
         return 0;
 }
 
-static int make_other(Extract *x, int dir_fd, const char *base, const char *path, struct archive_entry *ae) {
-        mode_t type = archive_entry_filetype(ae);
-        struct timespec ts[2] = {
-                {.tv_sec = archive_entry_mtime(ae), .tv_nsec = archive_entry_mtime_nsec(ae)}};
+static int make_other(Extract *x, int dir_fd, const char *base, const char *path, const TarEntry *te) {
+        struct timespec ts[2] = {entry_mtime(te), entry_mtime(te)};
+        const mode_t mode = create_mode(x, te, 0600);
+        int r = 0;
 
-        ts[1] = ts[0];
-        if (type == AE_IFLNK) {
-                const char *target = archive_entry_symlink(ae);
-                if (!target || !*target || strlen(target) > EXTRACT_MAX_NAME)
-                        return cpod_error(x->err, EINVAL, "layer entry `%s`: invalid symlink target", path);
-                /* a symlink may point anywhere: it is only ever resolved beneath a root */
-                if (symlinkat(target, dir_fd, base) < 0)
-                        return extract_fail(x, -errno, path, "symlink");
-        } else {
-                dev_t dev = type == AE_IFIFO
-                                    ? 0
-                                    : makedev(archive_entry_rdevmajor(ae), archive_entry_rdevminor(ae));
-                if (mknodat(dir_fd, base, type | 0600, dev) < 0)
-                        return extract_fail(x, -errno, path, "mknod");
+        for (unsigned attempt = 0;; attempt++) {
+                if (te->type == TAR_SYMLINK) {
+                        /* a symlink may point anywhere: it is only ever resolved beneath a root */
+                        if (symlinkat(te->link, dir_fd, base) == 0)
+                                break;
+                } else {
+                        mode_t type = te->type == TAR_FIFO  ? S_IFIFO
+                                      : te->type == TAR_CHR ? S_IFCHR
+                                                            : S_IFBLK;
+                        dev_t dev = te->type == TAR_FIFO ? 0 : makedev(te->devmajor, te->devminor);
+                        if (mknodat(dir_fd, base, type | mode, dev) == 0)
+                                break;
+                }
+                if (errno != EEXIST || attempt > 0)
+                        return extract_fail(x, -errno, path, te->type == TAR_SYMLINK ? "symlink" : "mknod");
+                r = make_room(x, dir_fd, base, path, false);
+                if (r < 0)
+                        return r;
         }
-        if (fchownat(dir_fd, base, (uid_t)archive_entry_uid(ae), (gid_t)archive_entry_gid(ae),
-                     AT_SYMLINK_NOFOLLOW) < 0)
+        if (!owner_given(x, te) &&
+            fchownat(dir_fd, base, (uid_t)te->uid, (gid_t)te->gid, AT_SYMLINK_NOFOLLOW) < 0)
                 return extract_fail(x, -errno, path, "chown");
-        if (type != AE_IFLNK && fchmodat(dir_fd, base, archive_entry_mode(ae) & 07777, 0) < 0)
+        if (te->type != TAR_SYMLINK && !mode_given(x, te) && fchmodat(dir_fd, base, te->mode & 07777, 0) < 0)
                 return extract_fail(x, -errno, path, "chmod");
         if (utimensat(dir_fd, base, ts, AT_SYMLINK_NOFOLLOW) < 0)
                 return extract_fail(x, -errno, path, "set times");
@@ -568,25 +693,38 @@ static int make_other(Extract *x, int dir_fd, const char *base, const char *path
 static int make_hardlink(Extract *x, int dir_fd, const char *base, const char *path,
                          const char *target_raw) {
         char target[EXTRACT_MAX_NAME + 1];
-        const char *tbase;
+        const char *tbase, *slash;
+        _cleanup_close_ int own_tdir = -1;
+        int tdir;
 
         if (tar_path_clean(target_raw, target, sizeof(target)) < 0)
                 return cpod_error(x->err, EXDEV,
                                   "layer entry `%s`: hard link target `%s` is outside the layer", path,
                                   target_raw);
-        _cleanup_close_ int tdir = open_parent(x, target, false, &tbase);
-        if (tdir < 0)
-                return extract_fail(x, tdir, path, "hard link target");
-        if (linkat(tdir, tbase, dir_fd, base, 0) < 0)
-                return extract_fail(x, -errno, path, "hard link");
+        /* the target is most often in the entry's own directory, which is open already */
+        slash = strrchr(target, '/');
+        size_t len = slash ? (size_t)(slash - target) : 0;
+        if (x->parent_fd >= 0 && x->parent_len == len && memcmp(x->parent, target, len) == 0) {
+                tdir = x->parent_fd;
+                tbase = slash ? slash + 1 : target;
+        } else {
+                tdir = own_tdir = open_parent(x, target, false, &tbase);
+                if (tdir < 0)
+                        return extract_fail(x, tdir, path, "hard link target");
+        }
+        for (unsigned attempt = 0; linkat(tdir, tbase, dir_fd, base, 0) < 0; attempt++) {
+                if (errno != EEXIST || attempt > 0)
+                        return extract_fail(x, -errno, path, "hard link");
+                int r = make_room(x, dir_fd, base, path, false);
+                if (r < 0)
+                        return r;
+        }
         return 0;
 }
 
 /* .wh.NAME becomes an overlay whiteout (a 0/0 character device), .wh..wh..opq the opaque xattr. */
-static int make_whiteout(Extract *x, int dir_fd, const char *base, const char *path,
-                         struct archive_entry *ae) {
+static int make_whiteout(Extract *x, int dir_fd, const char *base, const char *path, const TarEntry *te) {
         const char *name = base + strlen(WHITEOUT_PREFIX);
-        int r;
 
         if (streq(base, WHITEOUT_OPAQUE)) {
                 if (fsetxattr(dir_fd, "trusted.overlay.opaque", "y", 1, 0) < 0)
@@ -595,79 +733,65 @@ static int make_whiteout(Extract *x, int dir_fd, const char *base, const char *p
         }
         if (startswith(base, WHITEOUT_META_PREFIX) || !*name || streq(name, ".") || streq(name, ".."))
                 return 0; /* aufs bookkeeping, nothing to create */
-        r = clear_name(dir_fd, name, false);
-        if (r < 0)
-                return extract_fail(x, r, path, "replace existing entry");
-        if (mknodat(dir_fd, name, S_IFCHR | 0000, makedev(0, 0)) < 0)
-                return extract_fail(x, -errno, path, "create whiteout");
-        if (fchownat(dir_fd, name, (uid_t)archive_entry_uid(ae), (gid_t)archive_entry_gid(ae),
-                     AT_SYMLINK_NOFOLLOW) < 0)
+        for (unsigned attempt = 0; mknodat(dir_fd, name, S_IFCHR | 0000, makedev(0, 0)) < 0; attempt++) {
+                if (errno != EEXIST || attempt > 0)
+                        return extract_fail(x, -errno, path, "create whiteout");
+                int r = clear_name(dir_fd, name, false);
+                if (r < 0)
+                        return extract_fail(x, r, path, "replace existing entry");
+        }
+        if (!owner_given(x, te) &&
+            fchownat(dir_fd, name, (uid_t)te->uid, (gid_t)te->gid, AT_SYMLINK_NOFOLLOW) < 0)
                 return extract_fail(x, -errno, path, "chown");
         return 0;
 }
 
-static int extract_root_meta(Extract *x, struct archive_entry *ae) {
-        if (archive_entry_filetype(ae) != AE_IFDIR)
+static int extract_root_meta(Extract *x, const TarEntry *te) {
+        if (te->type != TAR_DIR)
                 return cpod_error(x->err, EINVAL, "layer entry `%s`: the root must be a directory",
-                                  archive_entry_pathname(ae));
-        return make_dir(x, x->root_fd, ".", ".", ae);
+                                  te->path);
+        return make_dir(x, x->root_fd, ".", ".", te->path, te);
 }
 
-static int extract_entry(Extract *x, struct archive *a, struct archive_entry *ae) {
-        const char *raw = archive_entry_pathname(ae);
+static int extract_entry(Extract *x, const TarEntry *te) {
+        const char *raw = te->path;
         char path[EXTRACT_MAX_NAME + 1];
         const char *base;
-        mode_t type = archive_entry_filetype(ae);
-        const char *hardlink = archive_entry_hardlink(ae);
         int r;
 
-        if (!raw)
-                return cpod_error(x->err, EINVAL, "layer entry without a name");
         if (strlen(raw) > EXTRACT_MAX_NAME)
                 return cpod_error(x->err, ENAMETOOLONG, "layer entry name longer than %u bytes",
                                   EXTRACT_MAX_NAME);
         if (path_is_root(raw))
-                return extract_root_meta(x, ae);
+                return extract_root_meta(x, te);
         /* tar tools strip the leading '/' when writing; a layer that kept one aims at the host */
         if (raw[0] == '/')
                 return cpod_error(x->err, EXDEV, "layer entry `%s`: absolute path", raw);
         r = tar_path_clean(raw, path, sizeof(path));
         if (r < 0)
                 return cpod_error(x->err, EXDEV, "layer entry `%s`: path escapes the layer root", raw);
-        if (archive_entry_uid(ae) < 0 || archive_entry_uid(ae) >= UINT32_MAX || archive_entry_gid(ae) < 0 ||
-            archive_entry_gid(ae) >= UINT32_MAX)
+        if (te->uid >= UINT32_MAX || te->gid >= UINT32_MAX)
                 return cpod_error(x->err, EINVAL, "layer entry `%s`: invalid owner", raw);
 
         int dir_fd = parent_cached(x, path, &base);
         if (dir_fd < 0)
                 return extract_fail(x, dir_fd, raw, "open parent directory");
         if (startswith(base, WHITEOUT_PREFIX)) {
-                r = make_whiteout(x, dir_fd, base, raw, ae);
+                r = make_whiteout(x, dir_fd, base, raw, te);
                 parent_forget(x);
                 return r;
         }
 
-        r = clear_name(dir_fd, base, !hardlink && type == AE_IFDIR);
-        if (r < 0)
-                return extract_fail(x, r, raw,
-                                    r == -ENOTEMPTY ? "a directory of that name is not empty"
-                                                    : "replace existing entry");
-        if (r == 2)
-                parent_forget(x);
-        if (hardlink)
-                return make_hardlink(x, dir_fd, base, raw, hardlink);
-        switch (type) {
-        case AE_IFREG:
-                return write_file(x, a, dir_fd, base, raw, ae);
-        case AE_IFDIR:
-                return make_dir(x, dir_fd, base, path, ae);
-        case AE_IFLNK:
-        case AE_IFCHR:
-        case AE_IFBLK:
-        case AE_IFIFO:
-                return make_other(x, dir_fd, base, raw, ae);
+        /* each make_* creates first and makes room only when the name is taken */
+        switch (te->type) {
+        case TAR_HARDLINK:
+                return make_hardlink(x, dir_fd, base, raw, te->link);
+        case TAR_REG:
+                return write_file(x, dir_fd, base, raw, te);
+        case TAR_DIR:
+                return make_dir(x, dir_fd, base, path, raw, te);
         default:
-                return 0; /* sockets and unknown types: nothing to create */
+                return make_other(x, dir_fd, base, raw, te);
         }
 }
 
@@ -684,34 +808,22 @@ static int extract_fix_dir_times(Extract *x) {
         return 0;
 }
 
-static int extract_loop(Extract *x, struct archive *a, Reader *rd) {
-        struct archive_entry *ae;
+static int extract_loop(Extract *x) {
+        const TarEntry *te;
         unsigned count = 0;
         int r;
 
-        for (;;) {
-                r = archive_read_next_header(a, &ae);
-                if (r == ARCHIVE_EOF)
-                        return 0;
-                if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-                        break;
+        while ((r = tar_reader_next(x->tar, &te)) > 0) {
                 if (++count > EXTRACT_MAX_ENTRIES)
                         return cpod_error(x->err, EFBIG, "layer has more than %u entries",
                                           EXTRACT_MAX_ENTRIES);
                 if (x->root_fd < 0)
-                        continue; /* only verifying: libarchive skips the data */
-                cpod_error_clear(x->err);
-                r = extract_entry(x, a, ae);
-                if (r < 0) {
-                        if (x->err && x->err->code != 0)
-                                return r;
-                        break;
-                }
+                        continue; /* only verifying: the reader skips the data */
+                r = extract_entry(x, te);
+                if (r < 0)
+                        return r;
         }
-        if (rd->error < 0)
-                return cpod_error(x->err, -rd->error, "%s", rd->message);
-        return cpod_error(x->err, EBADMSG, "invalid tar stream: %s",
-                          archive_error_string(a) ? archive_error_string(a) : "unknown error");
+        return r < 0 ? stream_fail(x, r) : 0;
 }
 
 static int check_digest(const char *what, const char *expected, const char *got, CpodError *err) {
@@ -722,50 +834,48 @@ static int check_digest(const char *what, const char *expected, const char *got,
 
 int layer_extract_verify(int fd, int dir_fd, const char *expected_compressed, const char *expected_diff_id,
                          LayerInfo *ret, CpodError *err) {
-        CpodError local = {};
+        return layer_extract_verify_flags(fd, dir_fd, expected_compressed, expected_diff_id, 0, ret, err);
+}
+
+int layer_extract_verify_flags(int fd, int dir_fd, const char *expected_compressed,
+                               const char *expected_diff_id, unsigned flags, LayerInfo *ret,
+                               CpodError *err) {
+        const bool checked = flags & LAYER_COMPRESSED_CHECKED;
         Reader rd;
+        TarReader tar;
         LayerInfo info = {};
-        struct archive *a = NULL;
         int r;
 
-        if (!err)
-                err = &local; /* the extraction loop tells its own errors apart by err->code */
-        Extract x = {.root_fd = dir_fd, .err = err, .parent_fd = -1};
-        /* Before the reader: a missing library is reported as what it is. */
-        r = dl_layer_load(err);
+        if (checked && (!expected_compressed || !digest_valid(expected_compressed)))
+                return cpod_error(err, EINVAL, "extract layer: a checked compressed digest is required");
+
+        Extract x = {.root_fd = dir_fd,
+                     .err = err,
+                     .parent_fd = -1,
+                     .tar = &tar,
+                     .rd = &rd,
+                     .euid = geteuid(),
+                     .egid = getegid(),
+                     .umask = extract_umask(dir_fd)};
+        tar_reader_init(&tar, reader_tar_source, &rd);
+        r = reader_init(&rd, fd, !checked, err);
         if (r < 0)
-                return r;
-        r = reader_init(&rd, fd);
-        if (r < 0) {
-                cpod_error_errno(err, -r, "read layer stream");
                 goto finish;
-        }
-        a = archive_read_new();
-        if (!a) {
-                r = cpod_error(err, ENOMEM, "out of memory");
-                goto finish;
-        }
-        archive_read_support_filter_none(a);
-        archive_read_support_format_tar(a);
-        archive_read_support_format_gnutar(a);
-        archive_read_support_format_empty(a);
-        if (archive_read_open(a, &rd, NULL, reader_archive_cb, NULL) != ARCHIVE_OK) {
-                r = rd.error < 0
-                            ? cpod_error(err, -rd.error, "%s", rd.message)
-                            : cpod_error(err, EBADMSG, "invalid tar stream: %s", archive_error_string(a));
-                goto finish;
-        }
-        r = extract_loop(&x, a, &rd);
-        if (r >= 0)
+        r = extract_loop(&x);
+        if (r >= 0) {
                 r = reader_drain(&rd);
-        if (r < 0 && rd.error < 0 && (!err || err->code == 0))
-                cpod_error(err, -rd.error, "%s", rd.message);
+                if (r < 0)
+                        r = cpod_error(err, -rd.error, "%s", rd.message);
+        }
         if (r >= 0 && dir_fd >= 0)
                 r = extract_fix_dir_times(&x);
         if (r < 0)
                 goto finish;
 
-        sha256_final(rd.hc, info.compressed_digest);
+        if (checked)
+                snprintf(info.compressed_digest, sizeof(info.compressed_digest), "%s", expected_compressed);
+        else
+                sha256_final(rd.hc, info.compressed_digest);
         if (rd.kind == COMP_PLAIN)
                 memcpy(info.diff_id, info.compressed_digest, sizeof(info.diff_id));
         else
@@ -777,8 +887,7 @@ int layer_extract_verify(int fd, int dir_fd, const char *expected_compressed, co
         if (r >= 0 && ret)
                 *ret = info;
 finish:
-        if (a)
-                archive_read_free(a);
+        tar_reader_done(&tar);
         reader_done(&rd);
         safe_close(x.parent_fd);
         for (size_t i = 0; i < x.n_dirs; i++)
@@ -797,13 +906,10 @@ int layer_decompress_to(int in_fd, int out_fd, char ret_diff_id[DIGEST_MAX], uin
                         CpodError *err) {
         Reader rd;
         ssize_t n;
-        int r = dl_layer_load(err);
-        if (r < 0)
-                return r;
-        r = reader_init(&rd, in_fd);
+        int r = reader_init(&rd, in_fd, true, err);
         if (r < 0) {
                 reader_done(&rd);
-                return cpod_error_errno(err, -r, "read layer stream");
+                return r;
         }
         while ((n = reader_next(&rd)) > 0) {
                 const uint8_t *p = rd.out_ptr;

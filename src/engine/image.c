@@ -1062,6 +1062,9 @@ typedef struct CommitPlan {
         size_t n_names;
         char **repo_digests; /* repositories named with a digest */
         size_t n_repo_digests;
+        LayerStaged **staged; /* layers extracted while downloading (may be NULL) */
+        LayerInfo *renamed;   /* staged layers renamed into place, their rows not yet written */
+        bool *is_renamed;
 } CommitPlan;
 
 static void commit_plan_done(CommitPlan *p) {
@@ -1069,6 +1072,8 @@ static void commit_plan_done(CommitPlan *p) {
         image_config_done(&p->config);
         free(p->chain);
         free(p->stored);
+        free(p->renamed);
+        free(p->is_renamed);
         strv_free(p->names, p->n_names);
         strv_free(p->repo_digests, p->n_repo_digests);
 }
@@ -1139,7 +1144,9 @@ static int commit_plan_load(Engine *e, CommitPlan *p, const char *manifest_diges
                 return cpod_error(err, E2BIG, "image %s has more than %u layers", p->id,
                                   MANIFEST_MAX_LAYERS);
         if (p->manifest.n_layers && (!(p->chain = calloc(p->manifest.n_layers, sizeof *p->chain)) ||
-                                     !(p->stored = calloc(p->manifest.n_layers, sizeof *p->stored))))
+                                     !(p->stored = calloc(p->manifest.n_layers, sizeof *p->stored)) ||
+                                     !(p->renamed = calloc(p->manifest.n_layers, sizeof *p->renamed)) ||
+                                     !(p->is_renamed = calloc(p->manifest.n_layers, sizeof *p->is_renamed))))
                 return cpod_error(err, ENOMEM, "out of memory");
         for (size_t i = 0; i < p->manifest.n_layers; i++) {
                 if (!digest_valid(p->config.diff_ids[i]))
@@ -1150,17 +1157,75 @@ static int commit_plan_load(Engine *e, CommitPlan *p, const char *manifest_diges
         return 0;
 }
 
-/* Extract the layers not yet in the store (layer_store records each). */
-static int commit_layers(Engine *e, CommitPlan *p, CpodError *err) {
+/* The rows of renamed staged layers, bottom first (a parent's row before its child's), inside the
+ * caller's transaction. */
+static int commit_rows_renamed(Engine *e, CommitPlan *p, CpodError *err) {
         for (size_t i = 0; i < p->manifest.n_layers; i++) {
-                int k = db_get_text(e->db, "SELECT 1 FROM layers WHERE id = ?1", DB_PARAMS(p->chain[i]),
-                                    NULL, err);
+                if (!p->is_renamed[i])
+                        continue;
+                int r = layer_record(e, i ? p->chain[i - 1] : NULL, &p->renamed[i], err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Record the renamed layers now, in a transaction of their own (before layer_store adds a child). */
+static int commit_record_renamed(Engine *e, CommitPlan *p, CpodError *err) {
+        int r = layer_sync_names(e, err);
+        if (r >= 0)
+                r = db_begin_write(e->db, err);
+        if (r < 0)
+                return r;
+        r = commit_rows_renamed(e, p, err);
+        if (r < 0) {
+                db_rollback(e->db);
+                return r;
+        }
+        r = db_commit(e->db, err);
+        if (r >= 0)
+                memset(p->is_renamed, 0, p->manifest.n_layers * sizeof(*p->is_renamed));
+        return r;
+}
+
+/* Extract the layers not yet in the store (layer_store records each), and rename staged ones into place
+ * (their rows go into commit_rows' transaction, with the image's). */
+static int commit_layers(Engine *e, CommitPlan *p, CpodError *err) {
+        bool renamed = false;
+        int k;
+
+        /* one flush for all staged layers, before the first is renamed (a pull did it already) */
+        if (p->staged && (k = layer_staged_sync(e, p->staged, p->manifest.n_layers, err)) < 0)
+                return k;
+        for (size_t i = 0; i < p->manifest.n_layers; i++) {
+                if (p->is_renamed[i])
+                        continue; /* by an earlier attempt */
+                k = db_get_text(e->db, "SELECT 1 FROM layers WHERE id = ?1", DB_PARAMS(p->chain[i]), NULL,
+                                err);
                 if (k < 0)
                         return k;
                 if (k > 0)
                         continue;
                 const Descriptor *d = &p->manifest.layers[i];
                 LayerInfo info = {};
+                if (p->staged && streq_ptr(layer_staged_diff_id(p->staged[i]), p->config.diff_ids[i])) {
+                        /* extracted and verified as it downloaded: only rename and record it */
+                        p->stored[i] = true;
+                        k = layer_stage_rename(e, p->staged[i], i ? p->chain[i - 1] : NULL, &info, err);
+                        if (k < 0)
+                                return cpod_error_wrap(err, "layer %zu of image %s", i + 1, p->id);
+                        if (!streq(info.id, p->chain[i]))
+                                return cpod_error(err, EBADMSG,
+                                                  "layer %zu of image %s: chain id %s, expected %s", i + 1,
+                                                  p->id, info.id, p->chain[i]);
+                        p->renamed[i] = info;
+                        p->is_renamed[i] = renamed = true;
+                        continue;
+                }
+                /* a layer below needs its row before this one's (and layer_store commits its own) */
+                if (renamed && (k = commit_record_renamed(e, p, err)) < 0)
+                        return k;
+                renamed = false;
                 _cleanup_close_ int fd = blob_open(e, d->digest, err);
                 if (fd < 0)
                         return cpod_error_wrap(err, "layer %zu of image %s", i + 1, p->id);
@@ -1173,7 +1238,8 @@ static int commit_layers(Engine *e, CommitPlan *p, CpodError *err) {
                         return cpod_error(err, EBADMSG, "layer %zu of image %s: chain id %s, expected %s",
                                           i + 1, p->id, info.id, p->chain[i]);
         }
-        return 0;
+        /* the renames are durable before commit_rows names them */
+        return renamed ? layer_sync_names(e, err) : 0;
 }
 
 /* The blob at index i of the image's blob list: manifest, config, layers. */
@@ -1260,7 +1326,9 @@ static int commit_rows(Engine *e, CommitPlan *p, CpodError *err) {
         int r = db_begin_write(e->db, err);
         if (r < 0)
                 return r;
-        r = commit_check(e, p, &size, err);
+        r = commit_rows_renamed(e, p, err);
+        if (r >= 0)
+                r = commit_check(e, p, &size, err);
         if (r >= 0)
                 r = commit_insert_image(e, p, size, err);
         for (size_t i = 0; r >= 0 && i < p->manifest.n_layers + 2; i++) {
@@ -1298,11 +1366,17 @@ static void commit_discard_layers(Engine *e, CommitPlan *p) {
 
 int image_commit_manifest(Engine *e, const char *manifest_digest, const char *const *names, size_t n_names,
                           char ret_id[65], CpodError *err) {
+        return image_commit_manifest_staged(e, manifest_digest, names, n_names, NULL, ret_id, err);
+}
+
+int image_commit_manifest_staged(Engine *e, const char *manifest_digest, const char *const *names,
+                                 size_t n_names, LayerStaged **staged, char ret_id[65], CpodError *err) {
         CommitPlan p = {};
         int r = engine_gc_hold(e, err);
         if (r < 0)
                 return r;
         r = commit_plan_load(e, &p, manifest_digest, err);
+        p.staged = staged;
         if (r >= 0)
                 r = commit_plan_names(&p, names, n_names, err);
         for (unsigned attempt = 1; r >= 0; attempt++) {

@@ -68,6 +68,13 @@ int image_prune(Engine *e, bool all, char ***ret_ids, size_t *ret_n, CpodError *
  */
 int image_commit_manifest(Engine *e, const char *manifest_digest, const char *const *names, size_t n_names,
                           char ret_id[65], CpodError *err);
+/* As image_commit_manifest, with layers already extracted and verified while they downloaded:
+ * staged[i] (the array may be NULL, or hold NULLs) is layer i, published instead of extracted again.
+ * The caller frees them afterwards with layer_staged_free (a published one has nothing left to remove). */
+struct LayerStaged;
+int image_commit_manifest_staged(Engine *e, const char *manifest_digest, const char *const *names,
+                                 size_t n_names, struct LayerStaged **staged, char ret_id[65],
+                                 CpodError *err);
 
 /* load: docker-archive (tar with manifest.json), oci-archive (tar of an OCI
  * layout), or an oci layout directory; format detected. Returns the names

@@ -3,9 +3,16 @@
  * Pull: a reference to the registries that may hold it (alias or
  * unqualified search registries for a short name, mirrors before the
  * registry itself), the manifest (an index narrowed to one platform), the
- * config and layers downloaded in parallel into the blob store, and
- * image_commit_manifest, which extracts the layers and records the image
- * under its name in one step.
+ * config and the layers downloaded in parallel into the blob store, each
+ * layer extracted while it downloads: its bytes go both to the blob store
+ * and through a pipe to a thread extracting into a staging directory of its
+ * own (layers extract independently of each other and of the config; the
+ * chain ids, from the config's diff_ids, are only needed to name them).
+ * image_commit_manifest_staged then checks each staged layer's diff_id
+ * against the config and renames it
+ * into place and records the image under its name in one step, on this
+ * thread (the database is only touched here). A layer whose blob was in the
+ * store already (a retry) is extracted there from the blob.
  *
  * The store's garbage-collection lock is held shared from before the first
  * blob until the image is recorded, so no collector removes a blob we are
@@ -15,6 +22,8 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,15 +31,19 @@
 
 #include "blob.h"
 #include "container.h"
+#include "db.h"
 #include "engine-internal.h"
 #include "image.h"
+#include "layer.h"
 #include "manifest.h"
 #include "reference.h"
 #include "registries.h"
 #include "registry-internal.h"
 #include "util.h"
 
-#define PULL_MAX_TAGS 10000u
+#define PULL_MAX_TAGS   10000u
+#define PULL_CONFIG_MAX (16u * 1024u * 1024u)
+#define PULL_PIPE_SIZE  (1024 * 1024)
 
 typedef struct StrList {
         char **v;
@@ -190,20 +203,163 @@ static int pull_manifest(RegistryClient *c, const char *repo, const char *what, 
         return 0;
 }
 
-/* Download the config and layers and store the manifest; records which blobs are new in added. */
+/* ---- extracting while downloading ---- */
+
+typedef struct LayerTee {
+        Engine *e;
+        const char *digest; /* of the compressed blob: its writer checks it, the extraction need not */
+        uint64_t size, sent;
+        int pipe_r, pipe_w;
+        bool started, failed;
+        int end; /* the download's result (registry_fetch_blobs' on_end), 2 before it ends */
+        pthread_t thread;
+        int result;
+        CpodError err;
+        LayerStaged *staged;
+} LayerTee;
+
+static void *tee_thread(void *userdata) {
+        LayerTee *t = userdata;
+        char sink[16384];
+        /* the blob writer hashes the same bytes against the manifest's digest (the layer is dropped
+         * unless it matched), and the pull flushes once for all layers before publishing them */
+        t->result = layer_stage_new(t->e, t->pipe_r, t->digest, NULL,
+                                    LAYER_COMPRESSED_CHECKED | LAYER_NO_SYNC, &t->staged, &t->err);
+        /* Read to the end whatever happened, so the download never blocks on a full pipe. */
+        for (;;) {
+                ssize_t k = read(t->pipe_r, sink, sizeof(sink));
+                if (k == 0 || (k < 0 && errno != EINTR))
+                        break;
+        }
+        t->pipe_r = safe_close(t->pipe_r);
+        return NULL;
+}
+
+static int tee_start(LayerTee *t) {
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -errno;
+        (void)fcntl(p[1], F_SETPIPE_SZ, PULL_PIPE_SIZE);
+        t->pipe_r = p[0];
+        t->pipe_w = p[1];
+        if (pthread_create(&t->thread, NULL, tee_thread, t) != 0) {
+                t->pipe_r = safe_close(t->pipe_r);
+                t->pipe_w = safe_close(t->pipe_w);
+                return -EAGAIN;
+        }
+        t->started = true;
+        return 0;
+}
+
+/* registry_fetch_blobs' on_data: the extraction's share of the bytes (on a download thread). */
+static int tee_data(const void *p, size_t n, void *userdata) {
+        LayerTee *t = userdata;
+        const char *s = p;
+        if (t->failed)
+                return 0; /* the commit extracts it from the blob instead */
+        if (!t->started && tee_start(t) < 0) {
+                t->failed = true;
+                return 0;
+        }
+        while (n > 0) {
+                ssize_t k = write(t->pipe_w, s, n);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0) {
+                        t->failed = true;
+                        t->pipe_w = safe_close(t->pipe_w);
+                        return 0;
+                }
+                s += k;
+                t->sent += (uint64_t)k;
+                n -= (size_t)k;
+        }
+        /* All bytes sent: the extraction may finish while the blob is flushed (the download's result
+         * still decides whether the layer is kept). */
+        if (t->sent == t->size)
+                t->pipe_w = safe_close(t->pipe_w);
+        return 0;
+}
+
+static void tee_end(int result, void *userdata) {
+        LayerTee *t = userdata;
+        t->end = result;
+        t->pipe_w = safe_close(t->pipe_w);
+}
+
+/* After the downloads: wait for the extractions; keep those of complete, verified blobs. */
+static void tees_finish(LayerTee *tees, size_t n, LayerStaged **staged) {
+        for (size_t i = 0; i < n; i++) {
+                LayerTee *t = &tees[i];
+                t->pipe_w = safe_close(t->pipe_w);
+                if (t->started)
+                        pthread_join(t->thread, NULL);
+                if (t->started && !t->failed && t->end == 0 && t->result >= 0)
+                        staged[i] = TAKE_PTR(t->staged);
+                layer_staged_free(t->staged);
+                t->staged = NULL;
+        }
+}
+
+/* Extract while downloading every layer whose blob the store lacks. No chain id is needed for that:
+ * a layer stages into a directory of its own, and the commit checks its diff_id against the config's
+ * before it names it. (A layer already extracted under its chain id whose blob went away is extracted
+ * again and the copy dropped: rare, and cheaper than waiting for the config before any layer.) */
+static void pull_plan_tees(Engine *e, const Manifest *m, LayerTee *tees, RegistryBlob *blobs) {
+        for (size_t i = 0; i < m->n_layers; i++) {
+                if (blob_exists(e, m->layers[i].digest))
+                        continue;
+                tees[i] = (LayerTee){.e = e,
+                                     .digest = m->layers[i].digest,
+                                     .size = (uint64_t)m->layers[i].size,
+                                     .pipe_r = -1,
+                                     .pipe_w = -1,
+                                     .end = 2};
+                blobs[i].on_data = tee_data;
+                blobs[i].on_end = tee_end;
+                blobs[i].userdata = &tees[i];
+        }
+}
+
+/* The manifest goes into the store while the blobs download (its fsync costs as much as a small blob's). */
+typedef struct ManifestPut {
+        Engine *e;
+        const char *body;
+        size_t len;
+        char digest[DIGEST_MAX];
+        int result;
+        CpodError err;
+} ManifestPut;
+
+static void *manifest_put_thread(void *userdata) {
+        ManifestPut *mp = userdata;
+        mp->result = blob_put_flags(mp->e, mp->body, mp->len, BLOB_DEFER_NAME_SYNC, mp->digest, &mp->err);
+        return NULL;
+}
+
+/* Download the config and layers (extracting layers as they arrive into staged) and store the manifest;
+ * records which blobs are new in added. */
 static int pull_blobs(Engine *e, RegistryClient *c, const char *repo, const Manifest *m, const char *body,
                       size_t len, const char *mdigest, const PullOptions *o, StrList *added,
-                      CpodError *err) {
+                      LayerStaged **staged, CpodError *err) {
         RegistryBlob *blobs = calloc(m->n_layers + 1, sizeof(RegistryBlob));
-        char d[DIGEST_MAX];
+        LayerTee *tees = calloc(m->n_layers + 1, sizeof(LayerTee));
+        ManifestPut mp = {.e = e, .body = body, .len = len};
+        pthread_t mt;
+        bool mt_started = false;
         int r = 0;
 
-        if (!blobs)
+        if (!blobs || !tees) {
+                free(blobs);
+                free(tees);
                 return cpod_error(err, ENOMEM, "out of memory");
+        }
         for (size_t i = 0; i <= m->n_layers; i++) {
                 const Descriptor *x = i < m->n_layers ? &m->layers[i] : &m->config;
+                tees[i] = (LayerTee){.pipe_r = -1, .pipe_w = -1};
                 if (x->size < 0) {
                         free(blobs);
+                        free(tees);
                         return cpod_error(err, EINVAL, "manifest %s: negative blob size", mdigest);
                 }
                 blobs[i] = (RegistryBlob){
@@ -213,20 +369,55 @@ static int pull_blobs(Engine *e, RegistryClient *c, const char *repo, const Mani
         }
         if (!blob_exists(e, mdigest) && strlist_add(added, mdigest) < 0)
                 r = -ENOMEM;
-        if (r < 0) {
-                free(blobs);
-                return cpod_error(err, ENOMEM, "out of memory");
+        if (r < 0)
+                r = cpod_error(err, ENOMEM, "out of memory");
+        if (r >= 0) {
+                /* the config first: it is small, and the commit needs it */
+                RegistryBlob config = blobs[m->n_layers];
+                memmove(blobs + 1, blobs, m->n_layers * sizeof(*blobs));
+                blobs[0] = config;
+                pull_plan_tees(e, m, tees, blobs + 1);
+                mt_started = pthread_create(&mt, NULL, manifest_put_thread, &mp) == 0;
+                r = registry_fetch_blobs(c, e, repo, blobs, m->n_layers + 1, &o->progress, err);
         }
-        r = registry_fetch_blobs(c, e, repo, blobs, m->n_layers + 1, &o->progress, err);
+        tees_finish(tees, m->n_layers, staged);
+        if (mt_started)
+                pthread_join(mt, NULL);
+        else if (r >= 0)
+                manifest_put_thread(&mp);
         free(blobs);
+        free(tees);
         if (r < 0)
                 return r;
         say(&o->progress, "Copying config %s done", m->config.digest);
         say(&o->progress, "Writing manifest to image destination");
-        r = blob_put(e, body, len, d, err);
-        if (r >= 0 && !streq(d, mdigest))
-                r = cpod_error(err, EBADMSG, "manifest digest %s, expected %s", d, mdigest);
-        return r;
+        if (mp.result < 0) {
+                *err = mp.err;
+                return mp.result;
+        }
+        if (!streq(mp.digest, mdigest))
+                return cpod_error(err, EBADMSG, "manifest digest %s, expected %s", mp.digest, mdigest);
+        return 0;
+}
+
+/*
+ * The pull's one flush, after every download and extraction ended and before anything is published
+ * or recorded. Each blob's data was flushed before its name appeared (a blob that exists is trusted),
+ * but neither the blob names nor the staged layers' files were: one syncfs covers both. Then the
+ * commit renames the staged layers into place, flushes those names (one fsync of layers/), and only
+ * then commits the single transaction that names layers, blobs and image. A power loss at any point
+ * leaves the database naming nothing that is not on disk; a kill leaves complete blobs and staging
+ * directories `cpod system check` removes. Without staged layers (all blobs were there, or each
+ * layer extracts from its blob and flushes on its own) the blob names need an fsync of their directory.
+ */
+static int pull_sync(Engine *e, LayerStaged **staged, size_t n, bool added, CpodError *err) {
+        bool any = false;
+        for (size_t i = 0; i < n; i++)
+                any |= layer_staged_diff_id(staged[i]) != NULL;
+        int r = any ? layer_staged_sync(e, staged, n, err) : 0;
+        if (r == 0 && added)
+                r = blob_sync_names(e, err);
+        return r < 0 ? r : 0;
 }
 
 /* Pull one fully qualified reference from one source repository ("host/path"). */
@@ -238,6 +429,7 @@ static int pull_from(Engine *e, const char *source, const Reference *ref, const 
         char mdigest[DIGEST_MAX];
         StrList added = {};
         Manifest m = {};
+        LayerStaged **staged = NULL;
         size_t len = 0;
 
         if (!host)
@@ -250,14 +442,21 @@ static int pull_from(Engine *e, const char *source, const Reference *ref, const 
                 say(&o->progress, "Getting image source signatures");
                 r = engine_gc_hold(e, err);
         }
+        if (r >= 0 && !(staged = calloc(m.n_layers + 1, sizeof(*staged))))
+                r = cpod_error(err, ENOMEM, "out of memory");
         if (r >= 0)
-                r = pull_blobs(e, c, repo, &m, body, len, mdigest, o, &added, err);
+                r = pull_blobs(e, c, repo, &m, body, len, mdigest, o, &added, staged, err);
+        if (r >= 0)
+                r = pull_sync(e, staged, m.n_layers, added.n > 0, err);
         if (r >= 0 && asprintf(&full, "%s@%s", name, mdigest) < 0)
                 r = cpod_error(err, ENOMEM, "out of memory");
         if (r >= 0) {
                 const char *names[1] = {full};
-                r = image_commit_manifest(e, mdigest, names, 1, ret_id, err);
+                r = image_commit_manifest_staged(e, mdigest, names, 1, staged, ret_id, err);
         }
+        for (size_t i = 0; staged && i < m.n_layers; i++)
+                layer_staged_free(staged[i]);
+        free(staged);
         if (r < 0)
                 blob_remove_unused(e, added.v, added.n);
         else

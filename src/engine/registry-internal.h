@@ -7,6 +7,7 @@
 
 #include <vl/json.h>
 
+#include "http.h"
 #include "registry.h"
 
 typedef struct RegistryToken {
@@ -18,9 +19,10 @@ struct RegistryClient {
         char *host;     /* as users name it: "docker.io", "127.0.0.1:5000" */
         char *api_host; /* where it answers: "registry-1.docker.io" */
         bool tls_verify;
-        bool insecure; /* may fall back to http */
-        bool use_http; /* the fallback happened */
-        bool scheme_known;
+        bool insecure;     /* may be plain http */
+        bool use_http;     /* the endpoint is http (the TLS probe said so) */
+        bool scheme_known; /* decided, for the client's lifetime */
+        bool ca_system_added;
         char *user, *pass;
         char *ca_blob; /* the cert dir's *.crt plus the system bundle, or NULL */
         size_t ca_len;
@@ -29,7 +31,8 @@ struct RegistryClient {
         RegistryChallenge challenge;
         RegistryToken *tokens;
         size_t n_tokens;
-        CURL *curl;
+        CURL *curl;       /* https only: libcurl is loaded on first use */
+        HttpClient *http; /* http endpoints */
 };
 
 typedef struct RegistryRequest {
@@ -66,7 +69,7 @@ typedef struct RegistryRequest {
         { .fd = -1 }
 
 /* Run one exchange: answers a 401 challenge (token or Basic) once and
- * retries, falls back to http for an insecure registry. A transport
+ * retries; decides the scheme of an insecure registry first. A transport
  * failure is an error ("GET url: Connection refused"); any HTTP status is
  * returned in q->status for the caller to judge. */
 int registry_perform(RegistryClient *c, RegistryRequest *q, CpodError *err);
@@ -80,6 +83,16 @@ int registry_status_errno(long status);
 
 /* The full URL of a path below the client's endpoint (malloc'ed). */
 char *registry_url(RegistryClient *c, const char *path);
+
+/* Decide http or https for the client's endpoint (once: a TLS probe for an
+ * insecure registry, https for any other). */
+int registry_decide_scheme(RegistryClient *c, CpodError *err);
+
+/* Load libcurl (once) and create the client's handle: https needs it. */
+int registry_curl_load(RegistryClient *c, CpodError *err);
+
+/* The Authorization header line for scope (malloc'ed), or NULL when none is to be sent. */
+int registry_auth_header(RegistryClient *c, const char *scope, char **ret);
 
 /* Set TLS options and the Authorization header (into *headers) for scope on a
  * handle used outside registry_perform (parallel blob downloads). */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The registry client: one HTTP exchange at a time on a reused curl handle
- * (so connections are kept), with the authentication dance of the OCI
+ * The registry client: one HTTP exchange at a time, over cpod's own HTTP/1.1
+ * client for http endpoints (http.c) and a reused curl handle for https
+ * (both keep connections alive), with the authentication dance of the OCI
  * distribution spec and docker's token spec: a request without (or with a
  * cached) credential, a 401 whose WWW-Authenticate names Basic or Bearer,
  * a token fetched from the realm for the request's scope, one retry.
@@ -23,6 +24,7 @@
 #include "registries.h"
 #include "registry-internal.h"
 #include "dl.h"
+#include "http.h"
 #include "util.h"
 
 #define CERT_FILE_MAX   (1024u * 1024u)
@@ -95,17 +97,33 @@ static int client_load_certs(RegistryClient *c, const char *dir, bool explicit, 
                 }
         }
         closedir(d);
-        if (r >= 0 && c->ca_blob) {
-                /* The system's CAs stay trusted too. */
-                const char *sys = NULL;
-                CURL *h = curl_easy_init();
-                if (h && curl_easy_getinfo(h, CURLINFO_CAINFO, &sys) == CURLE_OK && sys)
-                        (void)append_file(&c->ca_blob, &c->ca_len, sys);
-                else
-                        (void)append_file(&c->ca_blob, &c->ca_len, "/etc/ssl/certs/ca-certificates.crt");
-                curl_easy_cleanup(h);
-        }
         return r;
+}
+
+/* The system's CAs stay trusted next to a cert dir's (added when https first needs them). */
+static void client_add_system_cas(RegistryClient *c) {
+        const char *sys = NULL;
+        if (!c->ca_blob || c->ca_system_added)
+                return;
+        c->ca_system_added = true;
+        if (curl_easy_getinfo(c->curl, CURLINFO_CAINFO, &sys) == CURLE_OK && sys)
+                (void)append_file(&c->ca_blob, &c->ca_len, sys);
+        else
+                (void)append_file(&c->ca_blob, &c->ca_len, "/etc/ssl/certs/ca-certificates.crt");
+}
+
+int registry_curl_load(RegistryClient *c, CpodError *err) {
+        if (c->curl)
+                return 0;
+        int r = dl_curl_load(err);
+        if (r < 0)
+                return r;
+        curl_init_once();
+        c->curl = curl_easy_init();
+        if (!c->curl)
+                return oom(err);
+        client_add_system_cas(c);
+        return 0;
 }
 
 /* ---- the client ---- */
@@ -146,16 +164,10 @@ int registry_client_new(const char *host, const RegistryOptions *o, RegistryClie
         o = o ? o : &none;
         if (!c)
                 return oom(err);
-        r = dl_curl_load(err);
-        if (r < 0) {
-                free(c);
-                return r;
-        }
-        curl_init_once();
         c->host = strdup(host);
         c->api_host = strdup(streq(host, "docker.io") ? "registry-1.docker.io" : host);
-        c->curl = curl_easy_init();
-        if (!c->host || !c->api_host || !c->curl) {
+        c->http = http_client_new();
+        if (!c->host || !c->api_host || !c->http) {
                 registry_client_free(c);
                 return oom(err);
         }
@@ -200,6 +212,7 @@ RegistryClient *registry_client_free(RegistryClient *c) {
         free(c->tokens);
         if (c->curl)
                 curl_easy_cleanup(c->curl);
+        http_client_free(c->http);
         free(c);
         return NULL;
 }
@@ -260,8 +273,7 @@ static int basic_header(RegistryClient *c, char **ret) {
         return asprintf(ret, "Authorization: Basic %s", enc) < 0 ? -ENOMEM : 0;
 }
 
-/* The Authorization header for scope (malloc'ed), or NULL when there is none to send. */
-static int auth_header(RegistryClient *c, const char *scope, char **ret) {
+int registry_auth_header(RegistryClient *c, const char *scope, char **ret) {
         *ret = NULL;
         if (c->scheme == REGISTRY_SCHEME_BASIC && c->user)
                 return basic_header(c, ret);
@@ -275,7 +287,7 @@ static int auth_header(RegistryClient *c, const char *scope, char **ret) {
 
 int registry_easy_setup(RegistryClient *c, CURL *h, const char *scope, struct curl_slist **headers) {
         _cleanup_free_ char *auth = NULL;
-        int r = auth_header(c, scope, &auth);
+        int r = registry_auth_header(c, scope, &auth);
         if (r < 0)
                 return r;
         if (auth) {
@@ -437,14 +449,13 @@ static int request_headers(RegistryClient *c, RegistryRequest *q, struct curl_sl
         return registry_easy_setup(c, c->curl, q->scope, l);
 }
 
-/* One attempt; returns the CURLcode (CURLE_OUT_OF_MEMORY when the headers cannot be built). */
-static CURLcode request_once(RegistryClient *c, RegistryRequest *q, const char *url) {
+/* One attempt over libcurl; returns the CURLcode (CURLE_OUT_OF_MEMORY when the headers cannot be built). */
+static CURLcode curl_once(RegistryClient *c, RegistryRequest *q, const char *url) {
         CURL *h = c->curl;
         bool has_body =
                 q->fd >= 0 || q->body_len > 0 || streq(q->method, "PUT") || streq(q->method, "PATCH");
         struct curl_slist *hdrs = NULL;
 
-        request_reset_answer(q);
         curl_easy_reset(h);
         if (request_headers(c, q, &hdrs) < 0) {
                 curl_slist_free_all(hdrs);
@@ -478,6 +489,144 @@ static CURLcode request_once(RegistryClient *c, RegistryRequest *q, const char *
                 q->effective_url = strdup(eff);
         curl_slist_free_all(hdrs);
         return cc;
+}
+
+/* ---- the http path ---- */
+
+static int http_on_head(const HttpHead *h, void *userdata) {
+        RegistryRequest *q = userdata;
+        static const struct {
+                const char *name;
+                size_t off;
+        } keep[] = {
+                {"content-type", offsetof(RegistryRequest, resp_type)},
+                {"docker-content-digest", offsetof(RegistryRequest, resp_digest)},
+                {"location", offsetof(RegistryRequest, location)},
+                {"www-authenticate", offsetof(RegistryRequest, www_auth)},
+                {"link", offsetof(RegistryRequest, link)},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(keep); i++) {
+                size_t n = 0;
+                const char *v = http_head_get(h, keep[i].name, &n);
+                char **slot = (char **)((char *)q + keep[i].off);
+                if (!v)
+                        continue;
+                free(*slot);
+                if (!(*slot = strndup(v, n)))
+                        return -ENOMEM;
+        }
+        char *semi = q->resp_type ? strchr(q->resp_type, ';') : NULL;
+        if (semi) {
+                *semi = 0;
+                while (semi > q->resp_type && semi[-1] == ' ')
+                        *--semi = 0;
+        }
+        return 0;
+}
+
+static int http_on_data(const void *p, size_t n, void *userdata) {
+        RegistryRequest *q = userdata;
+        size_t max = q->max ? q->max : REGISTRY_ERROR_BODY_MAX;
+        if (q->resp.len + n > max) {
+                q->too_big = true;
+                return -EFBIG;
+        }
+        return vl_buf_append(&q->resp, p, n) < 0 ? -ENOMEM : 0;
+}
+
+static void http_on_sent(uint64_t sent, void *userdata) {
+        RegistryRequest *q = userdata;
+        q->sent = sent;
+        if (q->fd >= 0 && q->progress && q->progress->progress)
+                q->progress->progress(q->progress_digest, q->progress_base + sent, q->progress_total,
+                                      q->progress->userdata);
+}
+
+/* The request's header lines (accept, types, range, authorization) into v; returns how many. */
+static int http_headers(RegistryClient *c, RegistryRequest *q, char *v[4]) {
+        size_t n = 0;
+        int r = 0;
+        if (q->accept && asprintf(&v[n++], "Accept: %s", q->accept) < 0)
+                r = -ENOMEM;
+        if (r >= 0 && q->content_type && asprintf(&v[n++], "Content-Type: %s", q->content_type) < 0)
+                r = -ENOMEM;
+        if (r >= 0 && q->content_range && asprintf(&v[n++], "Content-Range: %s", q->content_range) < 0)
+                r = -ENOMEM;
+        if (r >= 0) {
+                char *auth = NULL;
+                r = registry_auth_header(c, q->scope, &auth);
+                if (auth)
+                        v[n++] = auth;
+        }
+        if (r < 0) {
+                for (size_t i = 0; i < n; i++)
+                        free(v[i]);
+                return r;
+        }
+        return (int)n;
+}
+
+static int http_once(RegistryClient *c, RegistryRequest *q, const char *url, char **ret_https,
+                     CpodError *err) {
+        HttpRequest h = HTTP_REQUEST_INIT;
+        char *hdrs[4] = {};
+        int n = http_headers(c, q, hdrs);
+        if (n < 0)
+                return oom(err);
+        h.method = q->method;
+        h.url = url;
+        h.headers = (const char *const *)hdrs;
+        h.n_headers = (size_t)n;
+        h.body = q->body;
+        h.body_len = q->body_len;
+        h.fd = q->fd;
+        h.fd_off = q->fd_off;
+        h.fd_len = q->fd_len;
+        h.on_head = http_on_head;
+        h.on_data = http_on_data;
+        h.on_sent = http_on_sent;
+        h.userdata = q;
+        int r = http_perform(c->http, &h, err);
+        for (int i = 0; i < n; i++)
+                free(hdrs[i]);
+        if (r < 0 && h.aborted)
+                r = q->too_big
+                            ? cpod_error(err, EFBIG, "%s %s: the answer is larger than %zu bytes", q->method,
+                                         url, q->max ? q->max : (size_t)REGISTRY_ERROR_BODY_MAX)
+                            : oom(err);
+        q->status = h.status;
+        snprintf(q->reason, sizeof(q->reason), "%s", h.reason);
+        q->effective_url = TAKE_PTR(h.effective_url);
+        *ret_https = TAKE_PTR(h.redirect_url);
+        http_request_done(&h);
+        return r;
+}
+
+/* One attempt, over http.c or libcurl by the URL's scheme: 0 with any HTTP status, or an error. */
+static int request_once(RegistryClient *c, RegistryRequest *q, const char *url, CpodError *err) {
+        _cleanup_free_ char *https = NULL;
+        request_reset_answer(q);
+        if (startswith(url, "http://")) {
+                int r = http_once(c, q, url, &https, err);
+                if (r < 0 || !https)
+                        return r;
+                /* redirected to https: libcurl carries on from there */
+                request_reset_answer(q);
+                url = https;
+        }
+        int r = registry_curl_load(c, err);
+        if (r < 0)
+                return r;
+        CURLcode cc = curl_once(c, q, url);
+        if (cc == CURLE_OK)
+                return 0;
+        if (cc == CURLE_OUT_OF_MEMORY)
+                return oom(err);
+        if (q->too_big)
+                return cpod_error(err, EFBIG, "%s %s: the answer is larger than %zu bytes", q->method, url,
+                                  q->max ? q->max : (size_t)REGISTRY_ERROR_BODY_MAX);
+        return cpod_error(err, cc == CURLE_COULDNT_CONNECT ? ECONNREFUSED : EHOSTUNREACH, "%s %s: %s",
+                          q->method, url, curl_easy_strerror(cc));
 }
 
 static const char *request_url_shown(RegistryRequest *q, const char *fallback) {
@@ -536,23 +685,23 @@ static int fetch_token(RegistryClient *c, const char *scope, CpodError *err) {
                 return oom(err);
         char sep = strchr(c->challenge.realm, '?') ? '&' : '?';
         if (c->challenge.service) {
-                char *e = curl_easy_escape(NULL, c->challenge.service, 0);
+                char *e = http_escape(c->challenge.service, strlen(c->challenge.service));
                 r = !e || vl_buf_append_char(&b, sep) < 0 || vl_buf_append_str(&b, "service=") < 0 ||
                                     vl_buf_append_str(&b, e) < 0
                             ? -ENOMEM
                             : 0;
-                curl_free(e);
+                free(e);
                 sep = '&';
         }
         /* Each space-separated scope is its own parameter. */
         for (const char *s = scope; r >= 0 && s && *s;) {
                 size_t l = strcspn(s, " ");
-                char *e = curl_easy_escape(NULL, s, (int)l);
+                char *e = http_escape(s, l);
                 r = !e || vl_buf_append_char(&b, sep) < 0 || vl_buf_append_str(&b, "scope=") < 0 ||
                                     vl_buf_append_str(&b, e) < 0
                             ? -ENOMEM
                             : 0;
-                curl_free(e);
+                free(e);
                 sep = '&';
                 s += l + strspn(s + l, " ");
         }
@@ -567,11 +716,10 @@ static int fetch_token(RegistryClient *c, const char *scope, CpodError *err) {
         t.method = "GET";
         t.url = url;
         t.max = REGISTRY_JSON_MAX;
-        CURLcode cc = request_once(c, &t, url);
+        r = request_once(c, &t, url, err);
         c->scheme = saved;
-        if (cc != CURLE_OK)
-                r = cpod_error(err, cc == CURLE_OUT_OF_MEMORY ? ENOMEM : EHOSTUNREACH, "GET %s: %s", url,
-                               t.too_big ? "answer too large" : curl_easy_strerror(cc));
+        if (r < 0)
+                ;
         else if (t.status != 200)
                 r = registry_http_error(&t, t.status == 401 || t.status == 403 ? EACCES : 0, err);
         else if (vl_json_parse(t.resp.data ? t.resp.data : "", t.resp.len, NULL, &j, NULL) < 0)
@@ -611,41 +759,69 @@ static int answer_challenge(RegistryClient *c, RegistryRequest *q, const char *u
         return 0;
 }
 
-/* Fall back to http for an insecure registry whose https does not answer. */
-static bool want_http_fallback(RegistryClient *c, RegistryRequest *q, CURLcode cc) {
-        if (!c->insecure || c->use_http || c->scheme_known || q->url)
-                return false;
-        return cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_COULDNT_CONNECT || cc == CURLE_RECV_ERROR ||
-               cc == CURLE_GOT_NOTHING || cc == CURLE_SEND_ERROR || cc == CURLE_PEER_FAILED_VERIFICATION ||
-               cc == CURLE_WEIRD_SERVER_REPLY;
+/* The host and port a TLS probe knocks at: the api host's port, else https's. */
+static int endpoint_port(const char *api_host, char host[256], uint16_t *port, bool *explicit) {
+        _cleanup_free_ char *url = NULL;
+        HttpUrl u;
+        if (asprintf(&url, "https://%s/", api_host) < 0)
+                return -ENOMEM;
+        if (http_url_parse(url, &u) < 0)
+                return -EINVAL;
+        memcpy(host, u.host, sizeof(u.host));
+        *port = u.port;
+        *explicit = strchr(api_host, ']') ? strstr(api_host, "]:") != NULL : strchr(api_host, ':') != NULL;
+        return 0;
+}
+
+int registry_decide_scheme(RegistryClient *c, CpodError *err) {
+        char host[256];
+        uint16_t port;
+        bool explicit;
+
+        if (c->scheme_known)
+                return 0;
+        if (!c->insecure) {
+                c->scheme_known = true;
+                return 0;
+        }
+        if (endpoint_port(c->api_host, host, &port, &explicit) < 0)
+                return cpod_error(err, EINVAL, "invalid registry host `%s`", c->api_host);
+        /* Ask the endpoint whether it speaks TLS without loading libcurl: a registry on a port of its
+         * own speaks one or the other there; a registry on the default ports that refuses 443 may be
+         * plain http on 80. */
+        CpodError perr = {};
+        int r = http_probe_tls(host, port, 0, &perr);
+        if (r < 0 && (explicit || (r != -ECONNREFUSED && r != -EHOSTUNREACH && r != -ETIMEDOUT))) {
+                if (r != -ECONNREFUSED && r != -EPROTO) {
+                        *err = perr;
+                        return r;
+                }
+                /* refused: let the exchange report it, over the scheme tried last (http) */
+                r = 0;
+        }
+        c->use_http = r <= 0;
+        c->scheme_known = true;
+        return 0;
 }
 
 int registry_perform(RegistryClient *c, RegistryRequest *q, CpodError *err) {
         bool challenged = false;
+        int r = q->url ? 0 : registry_decide_scheme(c, err);
 
+        if (r < 0)
+                return r;
         for (;;) {
                 _cleanup_free_ char *built = q->url ? NULL : registry_url(c, q->path);
                 const char *url = q->url ? q->url : built;
                 if (!url)
                         return oom(err);
-                CURLcode cc = request_once(c, q, url);
-                if (cc != CURLE_OK && want_http_fallback(c, q, cc)) {
-                        c->use_http = true;
-                        continue;
-                }
-                if (cc == CURLE_OUT_OF_MEMORY)
-                        return oom(err);
-                if (cc != CURLE_OK && q->too_big)
-                        return cpod_error(err, EFBIG, "%s %s: the answer is larger than %zu bytes",
-                                          q->method, url, q->max ? q->max : (size_t)REGISTRY_ERROR_BODY_MAX);
-                if (cc != CURLE_OK)
-                        return cpod_error(err, cc == CURLE_COULDNT_CONNECT ? ECONNREFUSED : EHOSTUNREACH,
-                                          "%s %s: %s", q->method, url, curl_easy_strerror(cc));
-                c->scheme_known = true;
+                r = request_once(c, q, url, err);
+                if (r < 0)
+                        return r;
                 if (q->status != 401 || challenged)
                         return 0;
                 challenged = true;
-                int r = answer_challenge(c, q, url, err);
+                r = answer_challenge(c, q, url, err);
                 if (r < 0)
                         return r;
         }

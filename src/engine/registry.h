@@ -2,12 +2,15 @@
 #pragma once
 
 /*
- * Registries: an OCI distribution (v2) client on libcurl, and what is built
- * on it: pull, push, search, login/logout, remote manifest inspection.
+ * Registries: an OCI distribution (v2) client (libcurl for https, http.c for
+ * http), and what is built on it: pull, push, search, login/logout, remote
+ * manifest inspection.
  *
- * Endpoints are https; a registry marked insecure in registries.conf, or a
- * client with tls_verify false, skips certificate checks and falls back to
- * plain http when https does not answer. Credentials come from RegistryOptions'
+ * Endpoints are https (libcurl, loaded on first use); a registry marked
+ * insecure in registries.conf, or a client with tls_verify false, skips
+ * certificate checks, and is plain http when a TLS probe of its port finds
+ * no TLS server there (decided once per client); http endpoints are served
+ * by cpod's own HTTP/1.1 client (http.h) and never load libcurl. Credentials come from RegistryOptions'
  * creds, else from auth.json ({"auths": {"host": {"auth": base64(user:pass)}}},
  * at authfile, $REGISTRY_AUTH_FILE, or ${XDG_RUNTIME_DIR}/containers/auth.json,
  * else /run/containers/<uid>/auth.json). A 401 answer's WWW-Authenticate
@@ -91,11 +94,20 @@ int registry_blob_upload(RegistryClient *c, const char *repo, const char *digest
 
 /* Download blobs of a repository into the engine's blob store, at most
  * REGISTRY_MAX_PARALLEL at once, each verified against its digest and size
- * before it appears. Blobs already in the store are skipped. */
+ * before it appears. Blobs already in the store are skipped. Progress and
+ * messages are reported on the calling thread. */
 typedef struct RegistryBlob {
         const char *digest;
         uint64_t size;
         bool quiet; /* no progress reports (a config) */
+        /* Optional, for streaming the blob elsewhere while it downloads (a layer's extraction):
+         * on_data sees every byte as it arrives, on any thread (a negative return fails the blob);
+         * on_end is called once when the blob's download ends: 0 when it is complete, verified and
+         * stored, 1 when it was skipped (already stored: nothing went to on_data), else the error.
+         * A blob never started (another one failed first) gets no call. */
+        int (*on_data)(const void *p, size_t n, void *userdata);
+        void (*on_end)(int result, void *userdata);
+        void *userdata;
 } RegistryBlob;
 int registry_fetch_blobs(RegistryClient *c, Engine *e, const char *repo, const RegistryBlob *blobs, size_t n,
                          const RegistryProgress *p, CpodError *err);

@@ -11,7 +11,9 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "db.h"
 #include "digest.h"
+#include "engine-internal.h"
 #include "engine.h"
 #include "error.h"
 #include "image.h"
@@ -354,6 +356,100 @@ TEST(digests) {
         _cleanup_close_ int empty = mem_fd("", 0);
         is_int(layer_extract_verify(empty, -1, NULL, NULL, &info, &err), 0,
                "an empty stream is an empty layer");
+}
+
+/* LAYER_COMPRESSED_CHECKED: the compressed digest is the caller's (its blob writer hashed the same bytes),
+ * the diff_id is still computed, except for a plain stream whose diff_id is that digest. */
+TEST(digest_checked_by_caller) {
+        Tar t;
+        CpodError err = {};
+        LayerInfo info;
+        char diff[DIGEST_MAX], comp[DIGEST_MAX], other[DIGEST_MAX];
+
+        simple_tar(&t);
+        sha256_digest(t.buf, t.len, diff);
+        size_t glen;
+        _cleanup_free_ char *gz = gzip_buf(t.buf, t.len, &glen);
+        sha256_digest(gz, glen, comp);
+        sha256_digest("x", 1, other);
+
+        _cleanup_close_ int fd = mem_fd(gz, glen);
+        is_int(layer_extract_verify_flags(fd, -1, comp, diff, LAYER_COMPRESSED_CHECKED, &info, &err), 0,
+               "gzip layer, compressed digest checked by the caller");
+        is_str(info.compressed_digest, comp, "the caller's compressed digest");
+        is_str(info.diff_id, diff, "diff_id computed");
+        lseek(fd, 0, SEEK_SET);
+        is_int(layer_extract_verify_flags(fd, -1, other, NULL, LAYER_COMPRESSED_CHECKED, &info, &err), 0,
+               "the compressed digest is not hashed again");
+        is_str(info.diff_id, diff, "the diff_id is still the stream's");
+        lseek(fd, 0, SEEK_SET);
+        is_int(layer_extract_verify_flags(fd, -1, comp, other, LAYER_COMPRESSED_CHECKED, NULL, &err),
+               -EBADMSG, "a diff_id mismatch is still found");
+        lseek(fd, 0, SEEK_SET);
+        is_int(layer_extract_verify_flags(fd, -1, NULL, NULL, LAYER_COMPRESSED_CHECKED, NULL, &err), -EINVAL,
+               "the flag needs the digest");
+
+        _cleanup_close_ int pfd = mem_fd(t.buf, t.len);
+        is_int(layer_extract_verify_flags(pfd, -1, diff, NULL, LAYER_COMPRESSED_CHECKED, &info, &err), 0,
+               "plain layer, digest checked by the caller");
+        is_str(info.diff_id, diff, "a plain layer's diff_id is its digest");
+        is_int(info.size, t.len, "its size");
+        free(t.buf);
+}
+
+static int count_rows(Engine *e, const char *id) {
+        return db_get_text(e->db, "SELECT 1 FROM layers WHERE id = ?1", DB_PARAMS(id), NULL, NULL);
+}
+
+/* Two layers staged without a flush each, flushed once, renamed, then recorded in one transaction. */
+TEST(stage_flush_once) {
+        Tar t;
+        CpodError err = {};
+        Engine *e = NULL;
+        LayerStaged *s1 = NULL, *s2 = NULL;
+        LayerInfo i1, i2;
+        char root[128], runroot[128], diff[DIGEST_MAX], comp[DIGEST_MAX], path[256];
+        struct stat st;
+
+        snprintf(root, sizeof(root), "%s/root-stage", tmpdir);
+        snprintf(runroot, sizeof(runroot), "%s/root-stage-run", tmpdir);
+        EngineOptions o = {.root = root, .runroot = runroot};
+        if (!ok(engine_open(&o, &e, &err) == 0, "engine opens")) {
+                diag("%s", err.message);
+                return;
+        }
+        simple_tar(&t);
+        sha256_digest(t.buf, t.len, diff);
+        size_t glen;
+        _cleanup_free_ char *gz = gzip_buf(t.buf, t.len, &glen);
+        sha256_digest(gz, glen, comp);
+        free(t.buf);
+        _cleanup_close_ int fd = mem_fd(gz, glen);
+        const unsigned flags = LAYER_COMPRESSED_CHECKED | LAYER_NO_SYNC;
+        is_int(layer_stage_new(e, fd, comp, NULL, flags, &s1, &err), 0, "first layer staged");
+        lseek(fd, 0, SEEK_SET);
+        is_int(layer_stage_new(e, fd, comp, NULL, flags, &s2, &err), 0, "second layer staged");
+        is_str(layer_staged_diff_id(s1), diff, "staged diff_id");
+        LayerStaged *both[3] = {s1, NULL, s2};
+        is_int(layer_staged_sync(e, both, 3, &err), 1, "one flush for both");
+        is_int(layer_staged_sync(e, both, 3, &err), 0, "nothing left to flush");
+        is_int(layer_stage_rename(e, s1, NULL, &i1, &err), 0, "base renamed into place");
+        is_int(layer_stage_rename(e, s2, i1.id, &i2, &err), 0, "upper renamed into place");
+        is_str(i1.compressed_digest, comp, "the compressed digest recorded is the checked one");
+        is_int(layer_stage_rename(e, s1, NULL, &i1, &err), -EALREADY, "a staged layer renames once");
+        snprintf(path, sizeof(path), "%s/layers/%s/diff/hello", root, i2.id);
+        ok(stat(path, &st) == 0 && st.st_size == 12, "upper layer's files in place");
+        is_int(count_rows(e, i1.id), 0, "no row before the commit");
+        is_int(layer_sync_names(e, &err), 0, "renames flushed");
+        ok(db_begin_write(e->db, &err) == 0 && layer_record(e, NULL, &i1, &err) == 0 &&
+                   layer_record(e, i1.id, &i2, &err) == 0 && db_commit(e->db, &err) == 0,
+           "both rows in one transaction");
+        ok(count_rows(e, i1.id) > 0 && count_rows(e, i2.id) > 0, "both layers recorded");
+        layer_staged_free(s1);
+        layer_staged_free(s2);
+        is_int(layer_remove(e, i2.id, &err), 0, "upper layer removed");
+        is_int(layer_remove(e, i1.id, &err), 0, "base layer removed");
+        engine_close(e);
 }
 
 TEST(tar_write_roundtrip) {
