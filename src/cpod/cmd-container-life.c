@@ -420,7 +420,8 @@ int cmd_container_cleanup(Cli *cli, int argc, char **argv) {
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
-        int c, status = CLI_EXIT_OK;
+        int c, status = CLI_EXIT_OK, n_gone = 0;
+        _cleanup_free_ char *runroot = NULL;
         Engine *e;
 
         while ((c = cli_getopt(cli, argc, argv, "ah", options)) >= 0)
@@ -428,10 +429,24 @@ int cmd_container_cleanup(Cli *cli, int argc, char **argv) {
                         return cli_command_help(cli, "");
         if (c == -2 || cli_check_args(cli, argc - optind, 1, INT32_MAX) < 0)
                 return CLI_EXIT_ERROR;
+        /* An attached run --rm removes its container itself: wait for it before opening the store, so
+         * nothing of this process runs beside that removal. The store is still opened (and closed, last):
+         * the run left the checkpoint of its changes to this process (container_start). */
+        if (cli->options.runroot)
+                runroot = strdup(cli->options.runroot);
+        else
+                (void)engine_default_runroot(&runroot);
+        for (int i = optind; i < argc; i++)
+                if (container_cleanup_wait(runroot, argv[i])) {
+                        argv[i] = NULL;
+                        n_gone++;
+                }
         if (!(e = cli_engine(cli)))
-                return CLI_EXIT_ERROR;
+                return n_gone == argc - optind ? CLI_EXIT_OK : CLI_EXIT_ERROR;
         for (int i = optind; i < argc; i++) {
                 CpodError err = {};
+                if (!argv[i])
+                        continue;
                 int r = container_cleanup(e, argv[i], &err);
                 if (r < 0 && r != -ENOENT)
                         status = cli_engine_error(&err, r);

@@ -90,10 +90,13 @@ int cmd_run(Cli *cli, int argc, char **argv) {
         CreateArgs a = {};
         CpodError err = {};
         ContainerStdio stdio = {.in_fd = -1, .out_fd = STDOUT_FILENO, .err_fd = STDERR_FILENO};
-        int r, code = 0;
+        int r, code = 0, rm_lock = -1;
         char id[65];
         Engine *e;
 
+        /* --rm: the lock that holds the exit command back stays open until this process exits, after
+         * main() closed the store (container.h) */
+        stdio.keep_rm_lock = &rm_lock;
         r = create_container(cli, argc, argv, &a, &e, id);
         if (r != 0) {
                 create_args_done(&a);
@@ -112,13 +115,13 @@ int cmd_run(Cli *cli, int argc, char **argv) {
                 r = container_start(e, id, &stdio, &code, &err);
                 sig_proxy_stop(&proxy);
         }
+        /* a container that never ran is not kept around with --rm; one that ran was removed by
+         * container_start, or is by its exit command if that removal failed */
         if (r < 0) {
                 code = cli_start_error(&err, r);
-                /* a container that never ran is not kept around with --rm */
                 if (a.o.rm)
                         (void)container_remove(e, id, true, true, NULL);
-        } else if (a.o.rm && !a.detach)
-                (void)container_remove(e, id, true, true, NULL);
+        }
         create_args_done(&a);
         return code;
 }

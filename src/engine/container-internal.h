@@ -133,6 +133,12 @@ typedef struct ConmonOptions {
 int runtime_conmon_spawn(Engine *e, const Container *c, const ConmonOptions *o, pid_t *ret_conmon_pid,
                          pid_t *ret_pid, CpodError *err);
 
+/* A start whose cpod was killed after spawning conmon leaves the row "configured" (or "created") while
+ * conmon goes on creating the container. Wait for that create to end (bounded), then make c "running"
+ * when the start got that far, else delete what the runtime made and make c "configured" again. True
+ * when c's state changed (not saved). Lock held. */
+bool runtime_settle_start(Engine *e, Container *c);
+
 /* Kill a running container with SIGKILL, wait for its exit, delete the runtime's state (lock held). */
 int runtime_kill_and_delete(Engine *e, Container *c, CpodError *err);
 

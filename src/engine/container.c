@@ -342,6 +342,13 @@ static bool sync_state(Engine *e, Container *c) {
                         c->conmon_pid = cp;
                         c->pid = read_pid_file(e, c->id, "pidfile");
                         c->state = CONTAINER_CREATED;
+                        /* the create is over (pid file) and its exec.fifo gone: it was started too */
+                        char fifo[4300];
+                        snprintf(fifo, sizeof fifo, "%s/runtime/%s/exec.fifo", e->runroot, c->id);
+                        if (c->pid > 0 && runtime_pid_alive(c->pid) && access(fifo, F_OK) < 0) {
+                                c->state = CONTAINER_RUNNING;
+                                c->started_at = c->started_at ?: ctr_now_nsec();
+                        }
                 }
         }
         if (c->state != CONTAINER_RUNNING && c->state != CONTAINER_PAUSED && c->state != CONTAINER_CREATED &&
@@ -523,7 +530,9 @@ int container_mount_rootfs(Engine *e, const Container *c, CpodError *err) {
                 return cpod_error_errno(err, -r, "create `%s`", merged);
         if (ctr_path_is_mount(merged))
                 return 0;
-        r = image_get(e, c->image_id, &img, err);
+        char ref[72]; /* "sha256:" makes it an ID: no short-name resolution (registries.conf parsed) */
+        snprintf(ref, sizeof ref, "sha256:%s", c->image_id);
+        r = image_get(e, ref, &img, err);
         if (r < 0)
                 return cpod_error_wrap(err, "image of container %s", c->id);
         r = overlay_options(e, &img, c->id, &opts, err);
@@ -623,29 +632,24 @@ static int generate_name(Engine *e, char *buf, size_t size) {
         return -EEXIST;
 }
 
-static int write_file_atomic(const char *path, const char *data, size_t len, CpodError *err) {
-        char tmp[4200];
-        snprintf(tmp, sizeof tmp, "%s.tmp", path);
-        _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+/* A file of a container being created, in its new directory: no temporary name and rename, no fsync.
+ * Nothing refers to the directory until the container's row is committed, after every file is
+ * written; a create killed before that leaves a directory without a row, which `system check`
+ * removes. */
+static int write_new_file(const char *path, const char *data, size_t len, CpodError *err) {
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
         if (fd < 0)
-                return cpod_error_errno(err, errno, "create `%s`", tmp);
+                return cpod_error_errno(err, errno, "create `%s`", path);
         for (size_t off = 0; off < len;) {
                 ssize_t n = write(fd, data + off, len - off);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n <= 0) {
                         int k = n < 0 ? errno : EIO;
-                        unlink(tmp);
-                        return cpod_error_errno(err, k, "write `%s`", tmp);
+                        unlink(path);
+                        return cpod_error_errno(err, k, "write `%s`", path);
                 }
                 off += (size_t)n;
-        }
-        /* no fsync: these files are regenerated or checked (container_check), and a create is
-         * only done once its row is committed */
-        if (rename(tmp, path) < 0) {
-                int k = errno;
-                unlink(tmp);
-                return cpod_error_errno(err, k, "write `%s`", path);
         }
         return 0;
 }
@@ -653,7 +657,7 @@ static int write_file_atomic(const char *path, const char *data, size_t len, Cpo
 static int write_text(const char *dir, const char *name, const char *text, CpodError *err) {
         char path[4200];
         snprintf(path, sizeof path, "%s/%s", dir, name);
-        return write_file_atomic(path, text, strlen(text), err);
+        return write_new_file(path, text, strlen(text), err);
 }
 
 /* /etc/hosts, /etc/resolv.conf (the host's without loopback resolvers, unless on the host network),
@@ -1132,6 +1136,8 @@ static int create_dirs(CreateCtx *x, CpodError *err) {
                 return cpod_error_errno(err, errno, "create `%s`", x->dir);
         for (size_t i = 0; i < ELEMENTSOF(sub); i++) {
                 char p[4200];
+                if (streq(sub[i], "empty") && x->img.n_layers > 0)
+                        continue; /* the overlay's lower layer only for an image without layers */
                 snprintf(p, sizeof p, "%s/%s", x->dir, sub[i]);
                 if (mkdir(p, i == 0 ? 0700 : 0755) < 0)
                         return cpod_error_errno(err, errno, "create `%s`", p);
@@ -1140,14 +1146,14 @@ static int create_dirs(CreateCtx *x, CpodError *err) {
 }
 
 static int create_store(CreateCtx *x, CpodError *err) {
-        _cleanup_free_ char *spec = vl_json_to_string(x->spec, VL_JSON_FORMAT_PRETTY);
+        _cleanup_free_ char *spec = vl_json_to_string(x->spec, 0); /* 22 KB where pretty is 32 */
         _cleanup_free_ char *config = vl_json_to_string(x->config, 0), *path = NULL;
         _cleanup_free_ char *command =
                 vl_json_to_string(vl_json_object_get(vl_json_object_get(x->spec, "process"), "args"), 0);
         char created[24], state[8];
         if (!spec || !config || !command || !(path = container_path(x->e, x->id, "config.json")))
                 return ctr_oom(err);
-        int r = write_file_atomic(path, spec, strlen(spec), err);
+        int r = write_new_file(path, spec, strlen(spec), err);
         if (r < 0)
                 return r;
         snprintf(created, sizeof created, "%lld", (long long)time(NULL));
@@ -1258,18 +1264,28 @@ int container_remove_locked(Engine *e, Container *c, bool force, bool volumes, C
                         "cannot remove container %s as it is %s - running or paused containers cannot be "
                         "removed without force: container state improper",
                         c->id, container_state_name(c->state));
+        /* netavark tears the network down while the rest is removed: from the start when the container's
+         * processes are gone already */
+        NetPending *net = NULL;
+        bool gone = c->state == CONTAINER_EXITED || c->state == CONTAINER_STOPPED ||
+                    c->state == CONTAINER_CONFIGURED;
+        if (gone)
+                (void)net_container_teardown_begin(e, c->id, &net, NULL);
         int r = runtime_kill_and_delete(e, c, err);
-        if (r >= 0)
-                net_container_forget(e, c->id); /* runtime_kill_and_delete tore the network down */
+        if (!gone)
+                (void)net_container_teardown_begin(e, c->id, &net, NULL);
         if (r >= 0)
                 r = container_unmount_rootfs(e, c->id, err);
         if (r >= 0)
                 r = volume_container_release(e, c->id, volumes, err);
         if (r >= 0)
                 r = db_run(e->db, "DELETE FROM containers WHERE id = ?1", DB_PARAMS(c->id), err);
+        if (r >= 0)
+                (void)ctr_remove_files(e, c->id);
+        (void)net_container_teardown_finish(e, net, NULL);
         if (r < 0)
                 return r;
-        (void)ctr_remove_files(e, c->id);
+        net_container_forget(e, c->id);
         (void)events_write(e, "container", "remove", c->id, c->name, c->image_name, NULL);
         return 0;
 }
@@ -1285,6 +1301,8 @@ int container_remove(Engine *e, const char *ref, bool force, bool volumes, CpodE
         if (r < 0)
                 return r;
         r = container_load_row(e, id, &c, err);
+        if (r >= 0)
+                (void)runtime_settle_start(e, &c); /* a start killed midway: its conmon is found */
         if (r >= 0 && c.pod_id &&
             db_get_text(e->db, "SELECT id FROM pods WHERE infra_id = ?1", DB_PARAMS(c.id), NULL, NULL) > 0)
                 r = cpod_error(err, EBUSY,

@@ -141,6 +141,11 @@ int container_inspect(Engine *e, const char *ref, VlJson **ret, CpodError *err);
 typedef struct ContainerStdio {
         int in_fd, out_fd, err_fd; /* -1 for none */
         const char *detach_keys;
+        /* container_start of a --rm container: where to hand the lock that keeps its exit command
+         * waiting while this process removes it, instead of closing it at once. A CLI process keeps it
+         * until it exits, after closing the store, so the exit command closes the store last and the
+         * checkpoint SQLite runs at the last close is not on the command's path. NULL: closed. */
+        int *keep_rm_lock;
 } ContainerStdio;
 int container_start(Engine *e, const char *ref, const ContainerStdio *attach, int *ret_exit_code,
                     CpodError *err);
@@ -170,6 +175,10 @@ int container_wait(Engine *e, const char *ref, const char *condition, int *ret_e
 /* Called by conmon's exit command: record the exit code, unmount, apply
  * --rm and the restart policy. */
 int container_cleanup(Engine *e, const char *ref, CpodError *err);
+/* The exit command's first step, before it opens the store: wait while an attached `run --rm` holds
+ * the container's <id>.rm lock (it removes the container, then exits); true when the container (a
+ * full ID) is gone then and container_cleanup has nothing to do. */
+bool container_cleanup_wait(const char *runroot, const char *id);
 
 typedef struct LogOptions {
         bool follow, timestamps;
@@ -231,6 +240,8 @@ int container_commit(Engine *e, const char *ref, const CommitOptions *o, char re
  * (like `docker cp`): src/dst paths on each side. */
 int container_copy(Engine *e, const char *ref, bool to_container, const char *src, const char *dst,
                    CpodError *err);
+/* The same rules between two host paths, owners kept (remote cp stages through a directory). */
+int container_copy_host(const char *src, const char *dst, CpodError *err);
 
 /* Events: an append-only JSON-lines log in <runroot>/events/events.log. */
 int events_write(Engine *e, const char *type, const char *status, const char *id, const char *name,

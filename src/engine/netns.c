@@ -22,6 +22,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -81,6 +82,18 @@ static int write_atomic(const char *path, const char *text, CpodError *err) {
         return 0;
 }
 
+/* /etc/hosts and /etc/resolv.conf are bind-mounted into the container by the runtime, which may already
+ * have happened (setup runs while the container is created): rewrite the file the mount shows, not a
+ * new one renamed over it. The container's process has not started yet, so no reader sees it half
+ * written. */
+static int write_in_place(const char *path, const char *text, CpodError *err) {
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        size_t len = strlen(text);
+        if (fd < 0 || write(fd, text, len) != (ssize_t)len)
+                return cpod_error_errno(err, errno ?: EIO, "write `%s`", path);
+        return 0;
+}
+
 static int write_json(const char *path, const VlJson *doc, CpodError *err) {
         _cleanup_free_ char *text = vl_json_to_string(doc, 0);
         return text ? write_atomic(path, text, err) : oom(err);
@@ -110,14 +123,40 @@ static int64_t now_usec(void) {
         return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* One netavark process: started, then waited for, so the caller can do other work meanwhile. Its
+ * output is small (a few hundred bytes of JSON, a line of error), far below a pipe's capacity, so it
+ * never blocks on a full pipe while nobody reads. */
+typedef struct NvCall {
+        const char *cmd;
+        pid_t pid;
+        int out, err_fd, pidfd, spawn_error;
+        int64_t t0;
+} NvCall;
+
+#define NV_CALL_INIT \
+        { .pid = -1, .out = -1, .err_fd = -1, .pidfd = -1 }
+
+static int pidfd_open_(pid_t pid) {
+#ifdef SYS_pidfd_open
+        return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+        errno = ENOSYS;
+        return -1;
+#endif
+}
+
 /* Read stdout and stderr until the child exits (aardvark-dns, which netavark starts, may keep copies of
- * them open long after). */
-static int collect(pid_t pid, int out, int err_fd, VlBuf *ob, VlBuf *eb, int *ret_status) {
-        struct pollfd p[2] = {{.fd = out, .events = POLLIN}, {.fd = err_fd, .events = POLLIN}};
+ * them open long after). The pidfd reports the exit at once; without one, look every 50 ms. */
+static int collect(NvCall *c, VlBuf *ob, VlBuf *eb, int *ret_status) {
+        struct pollfd p[3] = {{.fd = c->out, .events = POLLIN},
+                              {.fd = c->err_fd, .events = POLLIN},
+                              {.fd = c->pidfd, .events = POLLIN}};
         VlBuf *bufs[2] = {ob, eb};
         bool exited = false;
         for (;;) {
-                int n = poll(p, 2, exited ? 0 : 50);
+                int n = poll(p, 3, exited ? 0 : c->pidfd >= 0 ? -1 : 50);
+                if (n < 0 && errno == EINTR)
+                        continue;
                 for (int i = 0; i < 2 && n > 0; i++) {
                         char chunk[8192];
                         if (!(p[i].revents & (POLLIN | POLLHUP)))
@@ -130,11 +169,13 @@ static int collect(pid_t pid, int out, int err_fd, VlBuf *ob, VlBuf *eb, int *re
                                 return -EFBIG;
                 }
                 if (p[0].fd < 0 && p[1].fd < 0 && !exited)
-                        return waitpid(pid, ret_status, 0) < 0 ? -errno : 0;
+                        return waitpid(c->pid, ret_status, 0) < 0 ? -errno : 0;
                 if (exited && n <= 0)
                         return 0;
-                if (!exited && waitpid(pid, ret_status, WNOHANG) == pid)
+                if (!exited && waitpid(c->pid, ret_status, WNOHANG) == c->pid) {
                         exited = true;
+                        p[2].fd = -1;
+                }
         }
 }
 
@@ -186,20 +227,19 @@ static int netavark_fail(const char *cmd, const VlBuf *ob, VlBuf *eb, int status
                                                        : "killed by a signal");
 }
 
-/* Run `netavark setup|teardown NSPATH` with input on stdin; *ret (may be NULL) gets the JSON it prints. */
-static int netavark(Engine *e, const char *cmd, const char *nspath, const VlJson *input, VlJson **ret,
-                    CpodError *err) {
+/* Start `netavark setup|teardown NSPATH` with input on stdin (written whole before returning). A
+ * failure to start is kept in c and reported by nv_wait. */
+static void nv_start(Engine *e, const char *cmd, const char *nspath, const VlJson *input, NvCall *c) {
         _cleanup_free_ char *text = vl_json_to_string(input, 0);
-        int in[2] = {-1, -1}, out[2] = {-1, -1}, ep[2] = {-1, -1}, status = 0;
-        VlBuf ob = VL_BUF_INIT, eb = VL_BUF_INIT;
-        int64_t t0 = now_usec();
-        pid_t pid = -1;
-        if (!text)
-                return oom(err);
-        int r = pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0 ? -errno
-                                                                                                  : 0;
+        int in[2] = {-1, -1}, out[2] = {-1, -1}, ep[2] = {-1, -1};
+        *c = (NvCall)NV_CALL_INIT;
+        c->cmd = cmd;
+        c->t0 = now_usec();
+        int r = !text                                                                               ? -ENOMEM
+                : pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0 ? -errno
+                                                                                                    : 0;
         if (r >= 0)
-                r = spawn_netavark(e, cmd, nspath, in[0], out[1], ep[1], &pid);
+                r = spawn_netavark(e, cmd, nspath, in[0], out[1], ep[1], &c->pid);
         safe_close(in[0]);
         safe_close(out[1]);
         safe_close(ep[1]);
@@ -209,28 +249,62 @@ static int netavark(Engine *e, const char *cmd, const char *nspath, const VlJson
                 if (write(in[1], text, len) != (ssize_t)len)
                         r = -errno;
                 signal(SIGPIPE, old);
-                in[1] = safe_close(in[1]);
-                int k = collect(pid, out[0], ep[0], &ob, &eb, &status);
-                r = r < 0 ? r : k;
+                c->pidfd = pidfd_open_(c->pid);
+                if (c->pidfd >= 0)
+                        (void)fcntl(c->pidfd, F_SETFD, FD_CLOEXEC);
         }
         safe_close(in[1]);
-        safe_close(out[0]);
-        safe_close(ep[0]);
-        if (getenv("CPOD_NET_TIMING"))
-                fprintf(stderr, "cpod: netavark %s: %.1f ms\n", cmd, (now_usec() - t0) / 1000.0);
+        c->out = out[0];
+        c->err_fd = ep[0];
+        if (r < 0 && c->pid < 0) {
+                c->spawn_error = r;
+                c->out = safe_close(c->out);
+                c->err_fd = safe_close(c->err_fd);
+        } else if (r < 0)
+                c->spawn_error = r; /* started, but its input was not written whole: wait, then fail */
+}
+
+/* Wait for a started call; *ret (may be NULL) gets the JSON netavark printed. With CPOD_NET_TIMING set,
+ * print the call's wall time (from the start to the exit cpod saw) and how long cpod waited for it. */
+static int nv_wait(NvCall *c, VlJson **ret, CpodError *err) {
+        VlBuf ob = VL_BUF_INIT, eb = VL_BUF_INIT;
+        int status = 0, r = c->spawn_error;
+        int64_t waited = now_usec();
+        if (c->pid > 0) {
+                int k = collect(c, &ob, &eb, &status);
+                r = r < 0 ? r : k;
+        }
+        c->pid = -1;
+        c->out = safe_close(c->out);
+        c->err_fd = safe_close(c->err_fd);
+        c->pidfd = safe_close(c->pidfd);
+        if (getenv("CPOD_NET_TIMING")) {
+                int64_t now = now_usec();
+                fprintf(stderr, "cpod: netavark %s: %.1f ms (waited %.1f ms)\n", c->cmd,
+                        (now - c->t0) / 1000.0, (now - waited) / 1000.0);
+        }
         if (r == -ENOENT)
                 r = cpod_error(err, ENOENT,
                                "netavark is not installed (looked in /usr/libexec/podman and "
                                "/usr/lib/podman)");
         else if (r < 0)
-                r = cpod_error_errno(err, -r, "run netavark %s", cmd);
+                r = cpod_error_errno(err, -r, "run netavark %s", c->cmd);
         else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                r = netavark_fail(cmd, &ob, &eb, status, err);
+                r = netavark_fail(c->cmd, &ob, &eb, status, err);
         else if (ret && vl_json_parse(ob.data ?: "{}", ob.data ? ob.len : 2, NULL, ret, NULL) < 0)
-                r = cpod_error(err, EBADMSG, "netavark %s: output is not JSON", cmd);
+                r = cpod_error(err, EBADMSG, "netavark %s: output is not JSON", c->cmd);
         vl_buf_free(&ob);
         vl_buf_free(&eb);
         return r;
+}
+
+/* Run `netavark setup|teardown NSPATH` with input on stdin and wait; *ret (may be NULL) gets the JSON it
+ * prints. */
+static int netavark(Engine *e, const char *cmd, const char *nspath, const VlJson *input, VlJson **ret,
+                    CpodError *err) {
+        NvCall c;
+        nv_start(e, cmd, nspath, input, &c);
+        return nv_wait(&c, ret, err);
 }
 
 /* netavark calls on one host are serialized (podman does the same): bridges and firewall chains are
@@ -588,7 +662,7 @@ static int write_resolv(const char *userdata, const VlJson *opts, const VlJson *
                 r = append_host_resolvers(&b);
         r = r < 0 ? r : vl_buf_append_char(&b, 0);
         snprintf(path, sizeof path, "%s/resolv.conf", userdata);
-        r = r < 0 ? oom(err) : write_atomic(path, b.data, err);
+        r = r < 0 ? oom(err) : write_in_place(path, b.data, err);
         vl_buf_free(&b);
         return r;
 }
@@ -626,7 +700,7 @@ static int write_hosts(const char *userdata, const char *hostname, const char *n
         }
         r = r < 0 ? r : vl_buf_append_char(&b, 0);
         snprintf(path, sizeof path, "%s/hosts", userdata);
-        r = r < 0 ? oom(err) : write_atomic(path, b.data, err);
+        r = r < 0 ? oom(err) : write_in_place(path, b.data, err);
         vl_buf_free(&b);
         return r;
 }
@@ -682,35 +756,47 @@ static int save_status(Engine *e, const char *id, const VlJson *input, const VlJ
         _cleanup_(vl_json_unrefp) VlJson *st = vl_json_new_object();
         _cleanup_free_ char *p = run_path(e, id, ".json");
         if (!st || !p || vl_json_object_set(st, "input", vl_json_copy(input)) < 0 ||
-            vl_json_object_set(st, "result", vl_json_copy(result)) < 0)
+            vl_json_object_set(st, "result", result ? vl_json_copy(result) : vl_json_null()) < 0)
                 return oom(err);
         return write_json(p, st, err);
 }
 
-static int setup_locked(Engine *e, const char *id, const char *hostname, VlJson *opts, CpodError *err) {
-        _cleanup_(vl_json_unrefp) VlJson *input = NULL, *result = NULL;
-        _cleanup_free_ char *ns = run_path(e, id, ""), *userdata = container_path(e, id, "userdata");
-        bool set_up = false;
-        if (!ns || !userdata)
-                return oom(err);
-        int r = build_input(e, id, opts, NULL, &input, err);
-        r = r < 0 ? r : resolve_ports(e, id, vl_json_object_get(input, "port_mappings"), err);
-        r = r < 0 ? r : netns_create(e, ns, err);
-        r = r < 0 ? r : netavark(e, "setup", ns, input, &result, err);
-        set_up = r >= 0;
-        r = r < 0 ? r : save_status(e, id, input, result, err);
-        r = r < 0 ? r : write_hosts(userdata, hostname, doc_str(opts, "name"), opts, result, err);
-        r = r < 0 ? r : write_resolv(userdata, opts, result, err);
-        if (r >= 0)
-                return 0;
-        if (set_up)
-                (void)netavark(e, "teardown", ns, input, NULL, NULL);
-        _cleanup_free_ char *st = run_path(e, id, ".json");
-        if (st)
-                (void)unlink(st);
-        netns_remove(ns);
-        net_ip_release(e, id, NULL);
-        return r;
+/* A netavark setup or teardown under way, with what its end needs. Holds the netavark lock. */
+struct NetPending {
+        NvCall call;
+        int lock;
+        char *id, *ns;
+        VlJson *input, *opts;
+        char *hostname;
+};
+
+static NetPending *pending_new(Engine *e, const char *id, int lock) {
+        NetPending *p = calloc(1, sizeof *p);
+        if (!p)
+                return NULL;
+        p->call = (NvCall)NV_CALL_INIT;
+        p->lock = lock;
+        p->id = strdup(id);
+        p->ns = run_path(e, id, "");
+        if (!p->id || !p->ns) {
+                free(p->id);
+                free(p->ns);
+                free(p);
+                return NULL;
+        }
+        return p;
+}
+
+static void pending_free(NetPending *p) {
+        if (p->call.pid > 0) /* never leave netavark running behind the lock */
+                (void)nv_wait(&p->call, NULL, NULL);
+        safe_close(p->lock);
+        free(p->id);
+        free(p->ns);
+        free(p->hostname);
+        vl_json_unref(p->input);
+        vl_json_unref(p->opts);
+        free(p);
 }
 
 static int teardown_locked(Engine *e, const char *id, CpodError *err) {
@@ -727,9 +813,33 @@ static int teardown_locked(Engine *e, const char *id, CpodError *err) {
         return r;
 }
 
-int net_container_setup(Engine *e, const char *id, const char *name, const char *hostname, CpodError *err) {
+/* Undo a setup that failed after the namespace and the addresses (and maybe netavark's work). */
+static void setup_undo(Engine *e, NetPending *p, bool netavark_done) {
+        _cleanup_free_ char *st = run_path(e, p->id, ".json");
+        if (netavark_done)
+                (void)netavark(e, "teardown", p->ns, p->input, NULL, NULL);
+        if (st)
+                (void)unlink(st);
+        netns_remove(p->ns);
+        net_ip_release(e, p->id, NULL);
+}
+
+static char *stored_hostname(Engine *e, const char *id) {
+        _cleanup_free_ char *hp = container_path(e, id, "userdata/hostname");
+        char hn[256] = "";
+        FILE *f = hp ? fopen(hp, "re") : NULL;
+        if (f && fgets(hn, sizeof hn, f))
+                hn[strcspn(hn, "\n")] = 0;
+        if (f)
+                fclose(f);
+        return strdup(*hn ? hn : id);
+}
+
+int net_container_setup_begin(Engine *e, const char *id, const char *name, const char *hostname,
+                              NetPending **ret, CpodError *err) {
         _cleanup_(vl_json_unrefp) VlJson *opts = NULL;
         _cleanup_free_ char *st = run_path(e, id, ".json");
+        *ret = NULL;
         int r = load_options(e, id, &opts);
         if (r == -ENOENT)
                 return 0;
@@ -740,25 +850,56 @@ int net_container_setup(Engine *e, const char *id, const char *name, const char 
         int lock = netavark_lock(e, err);
         if (lock < 0)
                 return lock;
+        NetPending *p = pending_new(e, id, lock);
+        if (!p) {
+                close(lock);
+                return oom(err);
+        }
         if (access(st, F_OK) == 0) /* left by a crash */
                 (void)teardown_locked(e, id, NULL);
-        char hn[256] = "";
-        if (!hostname) { /* the one create wrote */
-                _cleanup_free_ char *hp = container_path(e, id, "userdata/hostname");
-                FILE *f = hp ? fopen(hp, "re") : NULL;
-                if (f && fgets(hn, sizeof hn, f))
-                        hn[strcspn(hn, "\n")] = 0;
-                if (f)
-                        fclose(f);
-                hostname = *hn ? hn : NULL;
+        p->opts = TAKE_PTR(opts);
+        p->hostname = hostname ? strdup(hostname) : stored_hostname(e, id);
+        r = p->hostname ? build_input(e, id, p->opts, NULL, &p->input, err) : oom(err);
+        r = r < 0 ? r : resolve_ports(e, id, vl_json_object_get(p->input, "port_mappings"), err);
+        r = r < 0 ? r : netns_create(e, p->ns, err);
+        /* the input first: a cpod killed while netavark runs leaves what a later teardown needs */
+        r = r < 0 ? r : save_status(e, id, p->input, NULL, err);
+        if (r < 0) {
+                setup_undo(e, p, false);
+                pending_free(p);
+                return r;
         }
-        r = setup_locked(e, id, hostname ?: id, opts, err);
-        close(lock);
+        nv_start(e, "setup", p->ns, p->input, &p->call);
+        *ret = p;
+        return 0;
+}
+
+int net_container_setup_finish(Engine *e, NetPending *p, CpodError *err) {
+        _cleanup_(vl_json_unrefp) VlJson *result = NULL;
+        if (!p)
+                return 0;
+        _cleanup_free_ char *userdata = container_path(e, p->id, "userdata");
+        int r = nv_wait(&p->call, &result, err);
+        bool done = r >= 0;
+        r = r < 0 ? r : userdata ? save_status(e, p->id, p->input, result, err) : oom(err);
+        r = r < 0 ? r : write_hosts(userdata, p->hostname, doc_str(p->opts, "name"), p->opts, result, err);
+        r = r < 0 ? r : write_resolv(userdata, p->opts, result, err);
+        if (r < 0)
+                setup_undo(e, p, done);
+        pending_free(p);
         return r;
 }
 
-int net_container_teardown(Engine *e, const char *id, CpodError *err) {
+int net_container_setup(Engine *e, const char *id, const char *name, const char *hostname, CpodError *err) {
+        NetPending *p = NULL;
+        int r = net_container_setup_begin(e, id, name, hostname, &p, err);
+        return r < 0 ? r : net_container_setup_finish(e, p, err);
+}
+
+int net_container_teardown_begin(Engine *e, const char *id, NetPending **ret, CpodError *err) {
         _cleanup_free_ char *ns = run_path(e, id, ""), *st = run_path(e, id, ".json");
+        _cleanup_(vl_json_unrefp) VlJson *status = NULL;
+        *ret = NULL;
         if (!ns || !st)
                 return oom(err);
         if (access(st, F_OK) < 0 && access(ns, F_OK) < 0)
@@ -766,9 +907,36 @@ int net_container_teardown(Engine *e, const char *id, CpodError *err) {
         int lock = netavark_lock(e, err);
         if (lock < 0)
                 return lock;
-        int r = teardown_locked(e, id, err);
-        close(lock);
+        NetPending *p = pending_new(e, id, lock);
+        if (!p) {
+                close(lock);
+                return oom(err);
+        }
+        if (read_json(st, &status) >= 0) {
+                p->input = vl_json_copy(vl_json_object_get(status, "input"));
+                nv_start(e, "teardown", p->ns, p->input, &p->call);
+        }
+        *ret = p;
+        return 0;
+}
+
+int net_container_teardown_finish(Engine *e, NetPending *p, CpodError *err) {
+        if (!p)
+                return 0;
+        _cleanup_free_ char *st = run_path(e, p->id, ".json");
+        int r = p->input ? nv_wait(&p->call, NULL, err) : 0;
+        netns_remove(p->ns);
+        if (st)
+                (void)unlink(st);
+        net_ip_release(e, p->id, NULL);
+        pending_free(p);
         return r;
+}
+
+int net_container_teardown(Engine *e, const char *id, CpodError *err) {
+        NetPending *p = NULL;
+        int r = net_container_teardown_begin(e, id, &p, err);
+        return r < 0 ? r : net_container_teardown_finish(e, p, err);
 }
 
 /* ---- ports, inspect ---- */

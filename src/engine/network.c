@@ -413,7 +413,7 @@ static int add_subnet(VlJson *subnets, const VlJson *all, const char *cidr, cons
         VlJson *o;
         if (net_parse_cidr(cidr, false, &p) < 0)
                 return cpod_error(err, EINVAL, "invalid subnet \"%s\": not a CIDR network address", cidr);
-        if (subnet_taken(all, &p, who, sizeof who))
+        if (all && subnet_taken(all, &p, who, sizeof who))
                 return cpod_error(err, EEXIST,
                                   "subnet %s is already used on the host or by another network (%s)", cidr,
                                   who);
@@ -453,7 +453,11 @@ static int pick_subnets(VlJson *subnets, const VlJson *all, bool ipv6, CpodError
         return ipv6 ? cpod_error(err, ENOSPC, "could not find a free IPv6 subnet") : 0;
 }
 
-static int create_subnets(VlJson *doc, const VlJson *all, const NetCreateOptions *o, CpodError *err) {
+/* A macvlan network's subnet is the parent's own LAN, usually with host addresses in it, and two parents
+ * may carry the same subnet: like podman, only bridge subnets are checked against the host and the other
+ * networks. */
+static int create_subnets(VlJson *doc, const VlJson *all, const NetCreateOptions *o, bool macvlan,
+                          CpodError *err) {
         VlJson *subnets = vl_json_new_array();
         bool has_v6 = false;
         int r = subnets ? vl_json_object_set(doc, "subnets", subnets) : -ENOMEM;
@@ -461,8 +465,12 @@ static int create_subnets(VlJson *doc, const VlJson *all, const NetCreateOptions
                 return oom(err);
         if (o->n_gateways > o->n_subnets)
                 return cpod_error(err, EINVAL, "every --gateway needs a --subnet");
+        if (macvlan && o->n_subnets == 0)
+                return cpod_error(err, EINVAL,
+                                  "macvlan networks need --subnet: addresses are not taken from DHCP");
         for (size_t i = 0; i < o->n_subnets; i++) {
-                r = add_subnet(subnets, all, o->subnets[i], i < o->n_gateways ? o->gateways[i] : NULL, err);
+                r = add_subnet(subnets, macvlan ? NULL : all, o->subnets[i],
+                               i < o->n_gateways ? o->gateways[i] : NULL, err);
                 if (r < 0)
                         return r;
                 has_v6 = has_v6 || strchr(o->subnets[i], ':');
@@ -492,6 +500,40 @@ static int kv_into(VlJson *doc, const char *key, char **kv, size_t n) {
         return r;
 }
 
+/* netavark takes a macvlan's parent from network_interface (podman moves -o parent= there too); its
+ * options are mode= and mtu=. */
+static int macvlan_options(VlJson *doc, const NetCreateOptions *o, CpodError *err) {
+        VlJson *opts = vl_json_object_get(doc, "options");
+        const char *k, *parent = vl_json_get_string(vl_json_object_get(opts, "parent")) ?: o->interface;
+        const VlJson *v;
+        if (!parent || !*parent)
+                return cpod_error(err, EINVAL, "macvlan needs a parent interface: -o parent=IFACE");
+        if (strlen(parent) >= IFNAMSIZ || if_nametoindex(parent) == 0)
+                return cpod_error(err, ENODEV, "parent interface %s does not exist", parent);
+        if (vl_json_object_set_string(doc, "network_interface", parent) < 0)
+                return oom(err);
+        (void)vl_json_object_remove(opts, "parent");
+        VL_JSON_FOREACH_MEMBER (k, v, opts) {
+                const char *s = vl_json_get_string(v) ?: "";
+                char *end;
+                if (streq(k, "mode")) {
+                        if (!streq(s, "bridge") && !streq(s, "private") && !streq(s, "vepa") &&
+                            !streq(s, "passthru"))
+                                return cpod_error(err, EINVAL,
+                                                  "unknown macvlan mode \"%s\": use bridge, private, vepa "
+                                                  "or passthru",
+                                                  s);
+                } else if (streq(k, "mtu")) {
+                        errno = 0;
+                        unsigned long mtu = strtoul(s, &end, 10);
+                        if (errno || end == s || *end || mtu < 68 || mtu > 65535)
+                                return cpod_error(err, EINVAL, "invalid mtu \"%s\"", s);
+                } else
+                        return cpod_error(err, EINVAL, "unsupported macvlan network option %s", k);
+        }
+        return 0;
+}
+
 static int create_doc(const VlJson *all, const NetCreateOptions *o, const char *name, const char *iface,
                       VlJson **ret, CpodError *err) {
         _cleanup_(vl_json_unrefp) VlJson *doc = vl_json_new_object();
@@ -519,9 +561,12 @@ static int create_doc(const VlJson *all, const NetCreateOptions *o, const char *
         r = r < 0 ? r : vl_json_object_set_string(ipam, "driver", "host-local");
         if (r < 0)
                 return oom(err);
-        if (streq(driver, "macvlan") && !vl_json_object_get(vl_json_object_get(doc, "options"), "parent"))
-                return cpod_error(err, EINVAL, "macvlan needs a parent interface: -o parent=IFACE");
-        r = create_subnets(doc, all, o, err);
+        if (streq(driver, "macvlan")) {
+                r = macvlan_options(doc, o, err);
+                if (r < 0)
+                        return r;
+        }
+        r = create_subnets(doc, all, o, streq(driver, "macvlan"), err);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(doc);

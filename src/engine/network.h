@@ -86,6 +86,22 @@ int net_container_setup(Engine *e, const char *id, const char *name, const char 
 /* At stop, cleanup and removal: netavark teardown, the namespace, the addresses. Harmless when nothing
  * is set up. */
 int net_container_teardown(Engine *e, const char *id, CpodError *err);
+
+/* The same two in halves, so the caller works while netavark does (it takes 50-250 ms, mostly the
+ * kernel's firewall commits and link deletions). A NetPending holds the host's netavark lock; every
+ * begin that gave one must be followed by its finish, which frees it (NULL: nothing to do, 0).
+ *
+ * setup_begin creates the namespace (the runtime can join it at once) and starts netavark; setup_finish
+ * waits, then writes the container's hosts and resolv.conf in place, so call it before the container's
+ * process starts. A failure in either is undone by itself. */
+typedef struct NetPending NetPending;
+int net_container_setup_begin(Engine *e, const char *id, const char *name, const char *hostname,
+                              NetPending **ret, CpodError *err);
+int net_container_setup_finish(Engine *e, NetPending *p, CpodError *err);
+/* teardown_begin starts netavark once the container's processes are gone; teardown_finish waits, then
+ * removes the namespace and releases the addresses. */
+int net_container_teardown_begin(Engine *e, const char *id, NetPending **ret, CpodError *err);
+int net_container_teardown_finish(Engine *e, NetPending *p, CpodError *err);
 /* Forget the stored options at removal (after teardown). */
 void net_container_forget(Engine *e, const char *id);
 /* The published ports as podman prints them ("8080/tcp -> 127.0.0.1:41235"), or in ps' form

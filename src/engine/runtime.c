@@ -515,6 +515,12 @@ static int crun_delete_exited(Engine *e, const Container *c) {
         return dfd < 0 ? -errno : layer_rm_rf_at(dfd, c->id);
 }
 
+static bool runtime_state_exists(Engine *e, const Container *c) {
+        char dir[4200];
+        snprintf(dir, sizeof dir, "%s/runtime/%s", e->runroot, c->id);
+        return access(dir, F_OK) == 0;
+}
+
 /* Delete the runtime's state of a container that is not running (lock held). */
 static void runtime_delete(Engine *e, const Container *c) {
         if (runtime_is_crun(c) && !runtime_pid_alive(c->pid) && crun_delete_exited(e, c) >= 0)
@@ -615,13 +621,19 @@ static int start_locked(Engine *e, Container *c, int *ret_attach_fd, CpodError *
         snprintf(state_dir, sizeof state_dir, "%s/runtime/%s", e->runroot, c->id);
         if (access(state_dir, F_OK) == 0) /* a leftover from a previous run */
                 runtime_delete(e, c);
-        r = container_mount_rootfs(e, c, err);
+        /* bridge networks: the namespace the spec joins, configured by netavark while the root file
+         * system is mounted and the runtime creates the container */
+        NetPending *net = NULL;
+        r = net_container_setup_begin(e, c->id, c->name, NULL, &net, err);
+        if (r >= 0)
+                r = container_mount_rootfs(e, c, err);
         if (r >= 0)
                 r = volume_container_mount(e, c->id, err);
-        if (r >= 0) /* bridge networks: the namespace the spec joins, set up by netavark */
-                r = net_container_setup(e, c->id, c->name, NULL, err);
-        if (r < 0)
+        if (r < 0) {
+                (void)net_container_setup_finish(e, net, NULL);
+                (void)net_container_teardown(e, c->id, NULL);
                 return r;
+        }
         ConmonOptions o = {.session = c->id,
                            .bundle = bundle,
                            .pidfile = pidfile,
@@ -637,10 +649,13 @@ static int start_locked(Engine *e, Container *c, int *ret_attach_fd, CpodError *
                 seccomp_cache_fill(e, c);
         if (r >= 0 && ret_attach_fd)
                 r = attach_connect(sock, ret_attach_fd, err);
+        if (r >= 0) /* the network is ready before the container's process runs */
+                r = net_container_setup_finish(e, TAKE_PTR(net), err);
         if (r >= 0)
                 r = runtime_start(e, c, err);
         if (r < 0) {
                 CpodError ignored = {};
+                (void)net_container_setup_finish(e, TAKE_PTR(net), &ignored);
                 if (c->pid > 0)
                         (void)runtime_simple(e, c, "delete", "--force", &ignored);
                 if (c->conmon_pid > 0)
@@ -660,71 +675,164 @@ static int start_locked(Engine *e, Container *c, int *ret_attach_fd, CpodError *
         return r < 0 ? r : 0;
 }
 
-/* A container a killed cpod left "created": its conmon runs, and the runtime's create has finished or
- * is finishing; only the start is missing. Spawning a second conmon would run a second create over the
- * first one's state, so wait for the pid file (the end of the create) and start what is there. 0 when
- * conmon went away instead (the caller starts afresh). Lock held. */
-static int start_created(Engine *e, Container *c, int *ret_attach_fd, bool *ret_started, CpodError *err) {
-        _cleanup_free_ char *pidfile = container_run_path(e, c->id, "pidfile");
-        _cleanup_free_ char *sock = container_run_path(e, c->id, "attach");
-        pid_t pid = 0;
-        int r = 0;
-        if (!pidfile || !sock)
-                return oom(err);
-        *ret_started = false;
-        for (int i = 0; i < 1000 && runtime_pid_alive(c->conmon_pid); i++) {
-                char buf[32];
-                _cleanup_close_ int fd = open(pidfile, O_RDONLY | O_CLOEXEC);
-                ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
-                if (n > 0) {
-                        buf[n] = 0;
-                        pid = (pid_t)atoi(buf);
-                }
-                if (pid > 0)
-                        break;
-                struct timespec ts = {0, 10000000};
-                nanosleep(&ts, NULL);
+/* ---- a start whose cpod was killed ---- */
+
+static void sleep_ms(long ms) {
+        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+        nanosleep(&ts, NULL);
+}
+
+/* /proc/<pid>/cmdline into buf (NUL-separated arguments, NUL-terminated); its length, 0 when unreadable. */
+static size_t proc_cmdline(pid_t pid, char *buf, size_t size) {
+        char path[64];
+        size_t len = 0;
+        snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        for (ssize_t k; fd >= 0 && len < size - 1 && (k = read(fd, buf + len, size - 1 - len)) > 0;)
+                len += (size_t)k;
+        buf[len] = 0;
+        return len;
+}
+
+/* Does the argument list (len bytes) hold `opt value`, or opt alone when value is NULL? */
+static bool argv_has(const char *argv, size_t len, const char *opt, const char *value) {
+        for (const char *a = argv; a < argv + len; a += strlen(a) + 1) {
+                const char *v = a + strlen(a) + 1;
+                if (streq(a, opt) && (!value || (v < argv + len && streq(v, value))))
+                        return true;
         }
-        if (pid > 0 && !runtime_pid_alive(pid)) {
-                /* the container is gone and conmon is on its way out, waiting for its exit command,
-                 * which waits for our lock. Finish it off; the exit command then finds the container
-                 * started anew and leaves it alone. */
-                (void)kill(c->conmon_pid, SIGKILL);
-                for (int i = 0; i < 500 && runtime_pid_alive(c->conmon_pid); i++) {
-                        struct timespec ts = {0, 10000000};
-                        nanosleep(&ts, NULL);
-                }
+        return false;
+}
+
+static const char *base_name(const char *path) {
+        const char *s = strrchr(path, '/');
+        return s ? s + 1 : path;
+}
+
+/* The conmon that runs container c's start (`-c ID -b BUNDLE`, not an exec session), found in /proc: a
+ * cpod killed before conmon wrote conmon.pid left no other trace of it. 0 when there is none. */
+static pid_t conmon_find(Engine *e, const Container *c) {
+        _cleanup_free_ char *bundle = container_run_path(e, c->id, NULL), *buf = malloc(65536);
+        DIR *d = bundle && buf ? opendir("/proc") : NULL;
+        struct dirent *de;
+        pid_t found = 0;
+        while (d && !found && (de = readdir(d))) {
+                pid_t pid = (pid_t)atoi(de->d_name);
+                size_t len = pid > 0 ? proc_cmdline(pid, buf, 65536) : 0;
+                if (len > 0 && streq(base_name(buf), "conmon") && argv_has(buf, len, "-c", c->id) &&
+                    argv_has(buf, len, "-b", bundle) && !argv_has(buf, len, "-e", NULL) &&
+                    !argv_has(buf, len, "--exec", NULL) && runtime_pid_alive(pid))
+                        found = pid;
         }
-        if (pid <= 0 || !runtime_pid_alive(pid)) {
-                if (runtime_pid_alive(c->conmon_pid))
-                        return cpod_error(err, EBUSY, "container %s is being created by another process",
-                                          c->name);
+        if (d)
+                closedir(d);
+        return found;
+}
+
+/* Is conmon past the runtime's create without a container: running its exit command (a child with
+ * `cleanup ID`), because the create failed or nobody read its report? That exit command waits for the
+ * container's lock. */
+static bool conmon_in_exit_command(pid_t cp, const Container *c) {
+        char path[96], list[512], *save = NULL;
+        _cleanup_free_ char *buf = malloc(65536);
+        snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)cp, (int)cp);
+        _cleanup_close_ int fd = buf ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+        ssize_t n = fd >= 0 ? read(fd, list, sizeof list - 1) : -1;
+        if (n <= 0)
+                return false;
+        list[n] = 0;
+        for (char *p = strtok_r(list, " \n", &save); p; p = strtok_r(NULL, " \n", &save)) {
+                size_t len = proc_cmdline((pid_t)atoi(p), buf, 65536);
+                if (argv_has(buf, len, "cleanup", c->id))
+                        return true;
+        }
+        return false;
+}
+
+static pid_t live_conmon(Engine *e, const Container *c) {
+        _cleanup_free_ char *path = container_run_path(e, c->id, "conmon.pid");
+        char buf[32];
+        _cleanup_close_ int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+        ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+        pid_t cp = 0;
+        if (n > 0) {
+                buf[n] = 0;
+                cp = (pid_t)atoi(buf);
+        }
+        return runtime_pid_alive(cp) ? cp : conmon_find(e, c);
+}
+
+static pid_t pidfile_pid(Engine *e, const Container *c) {
+        _cleanup_free_ char *path = container_run_path(e, c->id, "pidfile");
+        char buf[32];
+        _cleanup_close_ int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+        ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+        if (n <= 0)
                 return 0;
+        buf[n] = 0;
+        return (pid_t)atoi(buf);
+}
+
+static bool exec_fifo_exists(Engine *e, const Container *c) {
+        char p[4300];
+        snprintf(p, sizeof p, "%s/runtime/%s/exec.fifo", e->runroot, c->id);
+        return access(p, F_OK) == 0;
+}
+
+bool runtime_settle_start(Engine *e, Container *c) {
+        char dir[4200];
+        ContainerState old = c->state;
+        pid_t cp = 0, pid = 0;
+        int i;
+        /* cpod stores "created" only for such a start (a sync without the lock saw conmon.pid) */
+        if (c->state != CONTAINER_CONFIGURED && c->state != CONTAINER_CREATED)
+                return false;
+        snprintf(dir, sizeof dir, "%s/containers/%s", e->runroot, c->id);
+        if (access(dir, F_OK) < 0)
+                return false; /* never started */
+        for (i = 0; i < 1000; i++) {
+                cp = live_conmon(e, c);
+                pid = pidfile_pid(e, c);
+                if (cp <= 0 || pid > 0 || conmon_in_exit_command(cp, c))
+                        break;
+                sleep_ms(10);
+        }
+        for (int k = 0; i == 1000 && k < 100; k++) {
+                /* a create that hangs for 10 s: end it (its runtime process goes with conmon, PDEATHSIG) */
+                if ((cp = live_conmon(e, c)) <= 0)
+                        break;
+                (void)kill(cp, SIGKILL);
+                for (int j = 0; j < 100 && runtime_pid_alive(cp); j++)
+                        sleep_ms(10);
         }
         c->pid = pid;
-        seccomp_cache_fill(e, c);
-        if (ret_attach_fd)
-                r = attach_connect(sock, ret_attach_fd, err);
-        if (r >= 0)
-                r = runtime_start(e, c, err);
-        if (r < 0) {
-                CpodError ignored = {};
-                (void)runtime_simple(e, c, "delete", "--force", &ignored);
-                (void)kill(c->conmon_pid, SIGKILL);
-                (void)container_unmount_rootfs(e, c->id, &ignored);
-                (void)net_container_teardown(e, c->id, &ignored);
-                if (ret_attach_fd)
-                        *ret_attach_fd = safe_close(*ret_attach_fd);
-                return r;
+        if (pid > 0 && runtime_pid_alive(pid) && !exec_fifo_exists(e, c)) {
+                /* started before its cpod died: running, watched by conmon (whose report was read) */
+                c->conmon_pid = cp;
+                c->state = CONTAINER_RUNNING;
+                if (c->started_at == 0)
+                        c->started_at = ctr_now_nsec();
+                return true;
         }
-        *ret_started = true;
-        c->state = CONTAINER_RUNNING;
-        c->started_at = ctr_now_nsec();
-        c->finished_at = 0;
-        c->exit_code = 0;
-        r = save_started(e, c, err);
-        (void)events_write(e, "container", "start", c->id, c->name, c->image_name, NULL);
-        return r < 0 ? r : 0;
+        /* Created and never started, or the create failed. When nobody read conmon's report, conmon
+         * cannot serve the container (it leaves after its exit command, without an exit file): delete
+         * what the runtime made, the caller starts afresh or removes. A conmon that watches the container
+         * writes its exit file now: wait until it runs its exit command (which waits for our lock), so
+         * that nothing of it lands in a new start's run directory. */
+        if (runtime_state_exists(e, c))
+                runtime_delete(e, c);
+        for (int j = 0; cp > 0 && j < 1000 && runtime_pid_alive(cp) && !conmon_in_exit_command(cp, c); j++)
+                sleep_ms(10);
+        static const char *const gone[] = {"conmon.pid", "pidfile"}; /* for syncs without the lock */
+        for (size_t k = 0; k < ELEMENTSOF(gone); k++) {
+                _cleanup_free_ char *p = container_run_path(e, c->id, gone[k]);
+                if (p)
+                        (void)unlink(p);
+        }
+        c->conmon_pid = 0;
+        c->pid = 0;
+        c->state = CONTAINER_CONFIGURED;
+        return c->state != old;
 }
 
 static int lock_and_load(Engine *e, const char *ref, Container *c, int *lock_fd, CpodError *err) {
@@ -736,6 +844,8 @@ static int lock_and_load(Engine *e, const char *ref, Container *c, int *lock_fd,
         if (r < 0)
                 return r;
         r = container_load_row(e, id, c, err);
+        if (r >= 0 && runtime_settle_start(e, c))
+                r = container_save_state(e, c, err);
         if (r >= 0)
                 r = container_sync(e, c, err);
         if (r < 0) {
@@ -767,11 +877,12 @@ static void rm_lock_wait(Engine *e, const char *id) {
 }
 
 static int finish_attached(Engine *e, Container *c, int sock, const ContainerStdio *stdio,
-                           int *ret_exit_code, CpodError *err) {
+                           int *ret_exit_code, bool *ret_detached, CpodError *err) {
         _cleanup_free_ char *winsz = container_run_path(e, c->id, "winsz");
         bool detached = false;
         int r = attach_relay(sock, stdio, c->tty, winsz, &detached, err);
         close(sock);
+        *ret_detached = detached;
         if (r < 0 || detached)
                 return r;
         (void)wait_exit_file(e, c, -1);
@@ -810,21 +921,22 @@ int container_start(Engine *e, const char *ref, const ContainerStdio *attach, in
         else if (c.state == CONTAINER_REMOVING)
                 r = cpod_error(err, EBUSY, "container %s is being removed", c.name);
         else {
-                bool started = false;
-                r = 0;
-                if (c.state == CONTAINER_CREATED && runtime_pid_alive(c.conmon_pid))
-                        r = start_created(e, &c, attach ? &sock : NULL, &started, err);
-                if (r >= 0 && !started) {
-                        if (c.state == CONTAINER_CREATED)
-                                (void)container_sync(e, &c, NULL); /* its conmon is gone: exited */
-                        r = start_locked(e, &c, attach ? &sock : NULL, err);
-                }
+                /* a start killed midway was settled by lock_and_load: nothing is "created" here */
+                r = start_locked(e, &c, attach ? &sock : NULL, err);
         }
         container_unlock(lock);
+        bool detached = false;
         if (r >= 0 && attach)
-                r = finish_attached(e, &c, sock, attach, ret_exit_code, err);
-        safe_close(
-                rm_lock); /* after the removal (its file is gone then), or for the exit command to do it */
+                r = finish_attached(e, &c, sock, attach, ret_exit_code, &detached, err);
+        /* after the removal (its file is gone then), or for the exit command to do it */
+        if (rm_lock >= 0 && r >= 0 && !detached && attach->keep_rm_lock && *attach->keep_rm_lock < 0) {
+                *attach->keep_rm_lock = rm_lock;
+                /* The exit command has the store open while it waits for that lock, so it closes the
+                 * store after us and runs the checkpoint SQLite does at the last close (two fsyncs,
+                 * 1-13 ms here). Leave it to it even when it opened the store late. */
+                (void)sqlite3_db_config(e->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+        } else
+                safe_close(rm_lock);
         container_done(&c);
         return r;
 }
@@ -874,10 +986,12 @@ static int kill_locked(Engine *e, const Container *c, int signo, CpodError *err)
         return r;
 }
 
-/* Record an exit seen while holding the lock: state from the exit file, rootfs unmounted. */
+/* Record an exit seen while holding the lock: state from the exit file, rootfs unmounted (also for a
+ * start killed before the container ran, back to "configured"). */
 static int settle_exited(Engine *e, Container *c, CpodError *err) {
         int r = container_sync(e, c, err);
-        if (r >= 0 && (c->state == CONTAINER_EXITED || c->state == CONTAINER_STOPPED)) {
+        if (r >= 0 && (c->state == CONTAINER_EXITED || c->state == CONTAINER_STOPPED ||
+                       c->state == CONTAINER_CONFIGURED)) {
                 (void)net_container_teardown(e, c->id, NULL);
                 r = container_unmount_rootfs(e, c->id, err);
         }
@@ -1057,6 +1171,20 @@ static bool should_restart(Engine *e, const Container *c) {
         return false;
 }
 
+bool container_cleanup_wait(const char *runroot, const char *id) {
+        char path[4300];
+        if (!runroot || strlen(id) != 64 || strspn(id, "0123456789abcdef") != 64)
+                return false;
+        snprintf(path, sizeof path, "%s/locks/%s.rm", runroot, id);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return false;
+        while (flock(fd, LOCK_SH) < 0 && errno == EINTR)
+                ;
+        snprintf(path, sizeof path, "%s/containers/%s", runroot, id);
+        return access(path, F_OK) < 0 && errno == ENOENT;
+}
+
 int container_cleanup(Engine *e, const char *ref, CpodError *err) {
         Container c = {};
         CpodError e2 = {};
@@ -1066,6 +1194,10 @@ int container_cleanup(Engine *e, const char *ref, CpodError *err) {
         if (r < 0)
                 return r;
         rm_lock_wait(e, id);
+        /* an attached run --rm removed it while we waited: its run directory goes only with the row */
+        _cleanup_free_ char *dir = container_run_path(e, id, NULL);
+        if (dir && access(dir, F_OK) < 0 && errno == ENOENT)
+                return 0;
         r = lock_and_load(e, id, &c, &lock, &e2);
         if (r == -ENOENT)
                 return 0; /* removed meanwhile (an attached run --rm, or rm -f) */
@@ -1114,8 +1246,7 @@ int runtime_kill_and_delete(Engine *e, Container *c, CpodError *err) {
                         (void)wait_exit_file(e, c, 10000);
                 r = r < 0 ? r : container_sync(e, c, err);
         }
-        if (c->state != CONTAINER_CONFIGURED)
+        if (c->state != CONTAINER_CONFIGURED || runtime_state_exists(e, c))
                 runtime_delete(e, c);
-        (void)net_container_teardown(e, c->id, NULL);
-        return r;
+        return r; /* the caller tears the network down while it removes the rest */
 }

@@ -16,6 +16,7 @@ import glob
 import json
 import os
 import random
+import shutil
 import signal
 import statistics
 import subprocess
@@ -269,11 +270,8 @@ def delays(x, normal):
     return [(i + x.rng.random()) * 1.2 * normal / n for i in range(n)]
 
 
-# A run killed while conmon starts, before conmon.pid exists, can leave a conmon
-# and runtime state that rm of the still "configured" container does not find
-# (an open engine bug). Until it is fixed this case runs only on request.
-@pytest.mark.skipif(os.environ.get('CPOD_CRASH_ATTACHED') != '1',
-                    reason='known hole: a run killed before conmon.pid is written (set CPOD_CRASH_ATTACHED=1)')
+# A run killed while conmon creates the container (the row still "configured", conmon.pid perhaps not
+# written yet): removal and the next start find that conmon, wait for its create and delete what it made.
 def test_run_attached_killed(crash):
     x = crash
     args = ['run', '--network', 'none', BUSYBOX, 'sh', '-c', 'sleep 0.2; echo x']
@@ -293,6 +291,51 @@ def test_run_attached_killed(crash):
     assert all(c['State'] != 'running' for c in x.ps('at the end')), 'still running after 10 s'
     x.remove_all('at the end')
     x.report()
+
+
+def slow_create_env(tmp_path):
+    """An environment whose PATH starts with a `crun` that sleeps a second before each create: a run
+    killed in that second leaves conmon inside the runtime's create, the row still "configured"."""
+    wrapper = tmp_path / 'crun'
+    wrapper.write_text('#!/bin/sh\ncase " $* " in *" create "*) sleep 1;; esac\nexec %s "$@"\n'
+                       % shutil.which('crun'))
+    wrapper.chmod(0o755)
+    return dict(os.environ, PATH='%s:%s' % (tmp_path, os.environ.get('PATH', '')))
+
+
+def kill_during_create(x, env, args):
+    """Start cpod with args, SIGKILL it once conmon runs the (slowed) create; the container ID."""
+    p = subprocess.Popen(x.s.args() + args, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while not x.conmons() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait()
+    ids = list(x.conmons())
+    assert len(ids) == 1, 'no conmon creating the container: %s' % ids
+    return ids[0]
+
+
+def test_run_killed_during_create(crash, tmp_path):
+    """A run killed while conmon creates the container: `ps -a` lists it once, not running; `rm -f`
+    right away waits for that create and deletes what it made (conmon, container, cgroup, state); a
+    `start` instead starts it. The same for a run --rm."""
+    x = crash
+    env = slow_create_env(tmp_path)
+    for i, rm in enumerate((False, True, False)):
+        ctx = 'kill during create %d' % i
+        cid = kill_during_create(x, env, ['run'] + (['--rm'] if rm else []) + ['--network', 'none', BUSYBOX,
+                                                                                'sh', '-c', 'exit 3'])
+        items = x.ps(ctx)
+        assert [c['Id'] for c in items] == [cid], '%s: %s' % (ctx, items)
+        assert items[0]['State'] in ('configured', 'created'), '%s: %s' % (ctx, items)
+        if i == 2:
+            x.s.ok('start', cid, timeout=60)
+            assert x.s.ok('wait', cid, timeout=60).strip() == '3'
+            x.check_store(ctx)
+        x.remove_all(ctx)
 
 
 def test_run_detached_killed(crash):

@@ -138,6 +138,18 @@ def test_run_rm_with_port_leaves_nothing(store):
     p = store.run('run', '--rm', '-p', '127.0.0.1:%d:80' % free_port(), BUSYBOX, 'true')
     assert p.returncode == 0, p.stderr
     assert store.ok('ps', '-aq') == ''
+    # netavark sets the network up while the runtime creates the container: a start that fails after
+    # both undoes both (the fixture checks rules, veths, namespaces, mounts and addresses)
+    p = store.run('run', '--rm', '-p', '127.0.0.1:%d:80' % free_port(), BUSYBOX, '/nonexistent')
+    assert p.returncode == 127 and 'not found' in p.stderr, (p.returncode, p.stderr)
+    assert store.ok('ps', '-aq') == ''
+    # the container's /etc/hosts and /etc/resolv.conf are written by then (in place, under the
+    # runtime's bind mounts)
+    out = store.ok('run', '--rm', '-p', '127.0.0.1:%d:80' % free_port(), '--hostname', 'h1', BUSYBOX, 'sh',
+                   '-c', 'cat /etc/hosts /etc/resolv.conf; ip -4 -o addr show eth0')
+    ip = re.search(r'inet (10\.88\.[0-9.]+)/16', out)
+    assert ip and re.search(r'^%s\s+h1\b' % re.escape(ip.group(1)), out, re.M), out
+    assert re.search(r'^10\.88\.0\.1\s+host\.containers\.internal$', out, re.M), out
 
 
 def test_network_none_has_only_lo(store):
@@ -263,3 +275,75 @@ def test_connect_disconnect(store):
     assert 'inet 10.88.' in out, out
     e = fail(store.run('network', 'connect', 'nosuch', 'c'))
     assert 'network not found' in e
+
+
+@pytest.fixture
+def parent():
+    """A parent interface for macvlan networks, removed afterwards: a dummy link, or a bridge where the
+    kernel has no dummy driver (both carry macvlans in bridge mode, which reach each other)."""
+    name = 'cpodtest%d' % (os.getpid() % 1000)
+    subprocess.run(['ip', 'link', 'del', name], capture_output=True)
+    for kind in ('dummy', 'bridge'):
+        if subprocess.run(['ip', 'link', 'add', name, 'type', kind], capture_output=True).returncode == 0:
+            break
+    else:
+        pytest.skip('cannot create a dummy or bridge link')
+    subprocess.run(['ip', 'link', 'set', name, 'up'], check=True)
+    yield name
+    out = subprocess.run(['ip', '-o', 'link', 'show'], capture_output=True, text=True).stdout
+    subprocess.run(['ip', 'link', 'del', name], check=True)
+    assert '@%s:' % name not in out, out  # no macvlan of a container left on the host
+
+
+def test_macvlan(store, parent):
+    store.ok('network', 'create', '-d', 'macvlan', '--subnet', '10.129.0.0/24', '-o', 'parent=' + parent,
+             'mv')
+    doc = store.json('network', 'inspect', 'mv')[0]
+    assert doc['driver'] == 'macvlan' and doc['network_interface'] == parent, doc
+    assert doc['subnets'] == [{'subnet': '10.129.0.0/24', 'gateway': '10.129.0.1'}], doc
+    assert doc['dns_enabled'] is False and 'parent' not in doc.get('options', {}), doc
+    assert re.search(r'^\w{12}\s+mv\s+macvlan$', store.ok('network', 'ls'), re.M)
+    cid = store.ok('run', '-d', '--name', 'srv', '--network', 'mv', '--ip', '10.129.0.10', HTTPD).strip()
+    out = store.ok('exec', 'srv', 'ip', '-4', 'addr', 'show', 'eth0')
+    assert 'inet 10.129.0.10/24' in out, out
+    net = store.json('inspect', 'srv')[0]['NetworkSettings']
+    assert net['IPAddress'] == '10.129.0.10' and net['Gateway'] == '10.129.0.1', net
+    assert net['Networks']['mv']['NetworkID'] == doc['id'], net
+    assert re.fullmatch(r'([0-9a-f]{2}:){5}[0-9a-f]{2}', net['Networks']['mv']['MacAddress']), net
+    # a second container on the same parent reaches the first one's httpd, and its own address is the
+    # one asked for
+    out = store.ok('run', '--rm', '--network', 'mv', '--ip', '10.129.0.11', BUSYBOX, 'sh', '-c',
+                   'ip -4 addr show eth0; wget -qO- http://10.129.0.10:8080/')
+    assert 'inet 10.129.0.11/24' in out and PAGE in out, out
+    e = fail(store.run('run', '--rm', '--network', 'mv', '--ip', '10.129.0.10', BUSYBOX, 'true'))
+    assert 'already allocated' in e, e
+    # the host side holds nothing of the containers: the macvlans live in their namespaces
+    assert cid not in iptables()
+    p = store.run('network', 'rm', 'mv')
+    assert p.returncode == 2 and 'network is being used' in p.stderr, p.stderr
+    store.ok('rm', '-f', 'srv')
+    assert store.ok('network', 'rm', 'mv') == 'mv\n'
+
+
+def test_macvlan_bad_input(store, parent):
+    e = fail(store.run('network', 'create', '-d', 'macvlan', '--subnet', '10.130.0.0/24', 'm1'))
+    assert 'parent' in e, e
+    e = fail(store.run('network', 'create', '-d', 'macvlan', '--subnet', '10.130.0.0/24', '-o',
+                       'parent=nosuchlink0', 'm1'))
+    assert 'nosuchlink0 does not exist' in e, e
+    e = fail(store.run('network', 'create', '-d', 'macvlan', '-o', 'parent=' + parent, 'm1'))
+    assert '--subnet' in e, e
+    e = fail(store.run('network', 'create', '-d', 'macvlan', '--subnet', '10.130.0.0/24', '-o',
+                       'parent=' + parent, '-o', 'mode=sideways', 'm1'))
+    assert 'mode' in e, e
+    e = fail(store.run('network', 'create', '-d', 'macvlan', '--subnet', '10.130.0.0/24', '-o',
+                       'parent=' + parent, '-o', 'color=blue', 'm1'))
+    assert 'color' in e, e
+    assert store.ok('network', 'ls', '-q') == 'podman\n'
+    # --interface-name names the parent too; mode= and mtu= are kept for netavark
+    store.ok('network', 'create', '-d', 'macvlan', '--subnet', '10.130.0.0/24', '--interface-name', parent,
+             '-o', 'mode=bridge', '-o', 'mtu=1400', 'm1')
+    doc = store.json('network', 'inspect', 'm1')[0]
+    assert doc['network_interface'] == parent and doc['options'] == {'mode': 'bridge', 'mtu': '1400'}, doc
+    out = store.ok('run', '--rm', '--network', 'm1', BUSYBOX, 'ip', 'link', 'show', 'eth0')
+    assert 'mtu 1400' in out, out
