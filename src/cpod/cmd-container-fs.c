@@ -8,7 +8,7 @@
 #include "cmd-container.h"
 #include "output.h"
 
-static const OutputColumn stats_columns[] = {
+const OutputColumn cli_stats_columns[] = {
         {"ID", "ID"},
         {"Name", "NAME"},
         {"CPUPerc", "CPU %"},
@@ -46,7 +46,7 @@ static const char *io_pair(uint64_t a, uint64_t b, char *buf, size_t n) {
         return buf;
 }
 
-static int stats_add(const ContainerStats *s, VlJson *rows, VlJson *items) {
+int cli_stats_add(const ContainerStats *s, VlJson *rows, VlJson *items) {
         _cleanup_(vl_json_unrefp) VlJson *row = vl_json_new_object(), *item = vl_json_new_object();
         char cpu[32], mem[80], memp[32], net[80], blk[80], pids[32], t[64], id[16];
         double mem_percent = s->mem_limit ? 100.0 * s->mem_usage / s->mem_limit : 0;
@@ -86,7 +86,8 @@ static int stats_add(const ContainerStats *s, VlJson *rows, VlJson *items) {
 }
 
 /* One round of stats for refs (all running containers when none). */
-static int stats_round(Engine *e, char **refs, size_t n, const Output *out) {
+static int stats_round(void *userdata, char **refs, size_t n, const Output *out) {
+        Engine *e = userdata;
         _cleanup_(vl_json_unrefp) VlJson *rows = vl_json_new_array(), *items = vl_json_new_array();
         char **ids = NULL;
         size_t nids = 0;
@@ -104,16 +105,17 @@ static int stats_round(Engine *e, char **refs, size_t n, const Output *out) {
                 ContainerStats s = {};
                 r = container_stats(e, refs[i], &s, &err);
                 if (r >= 0)
-                        r = stats_add(&s, rows, items) < 0 ? cpod_error(&err, ENOMEM, "out of memory") : 0;
+                        r = cli_stats_add(&s, rows, items) < 0 ? cpod_error(&err, ENOMEM, "out of memory")
+                                                               : 0;
                 free(s.name);
         }
         if (r >= 0)
-                r = output_print(out, stats_columns, rows, items, &err);
+                r = output_print(out, cli_stats_columns, rows, items, &err);
         strv_free_n(ids, nids);
         return r < 0 ? cli_engine_error(&err, r) : CLI_EXIT_OK;
 }
 
-int cmd_stats(Cli *cli, int argc, char **argv) {
+int cli_stats_with(Cli *cli, int argc, char **argv, StatsRoundFn round, void *userdata) {
         enum { ARG_FORMAT = 0x100, ARG_NO_STREAM, ARG_NO_RESET };
         static const struct option options[] = {
                 {"all", no_argument, NULL, 'a'},
@@ -128,7 +130,6 @@ int cmd_stats(Cli *cli, int argc, char **argv) {
         Output out = {};
         bool stream = true, reset = true;
         long interval = 5;
-        Engine *e;
         int c, r;
 
         while ((c = cli_getopt(cli, argc, argv, "ai:lh", options)) >= 0) {
@@ -157,17 +158,21 @@ int cmd_stats(Cli *cli, int argc, char **argv) {
         }
         if (c == -2)
                 return CLI_EXIT_ERROR;
-        if (!(e = cli_engine(cli)))
+        if (!round && !(userdata = cli_engine(cli)))
                 return CLI_EXIT_ERROR;
         for (;;) {
                 if (stream && reset)
                         fputs("\033[2J\033[H", stdout);
-                r = stats_round(e, argv + optind, argc - optind, &out);
+                r = (round ?: stats_round)(userdata, argv + optind, (size_t)(argc - optind), &out);
                 fflush(stdout);
                 if (r != CLI_EXIT_OK || !stream)
                         return r;
                 sleep((unsigned)interval);
         }
+}
+
+int cmd_stats(Cli *cli, int argc, char **argv) {
+        return cli_stats_with(cli, argc, argv, NULL, NULL);
 }
 
 /* Whether path is a mount point now (listed in /proc/self/mounts). */
@@ -401,7 +406,7 @@ int cmd_commit(Cli *cli, int argc, char **argv) {
         return CLI_EXIT_OK;
 }
 
-static int print_diff_json(char **paths, const char *kinds, size_t n) {
+int cli_print_diff_json(char **paths, const char *kinds, size_t n) {
         static const struct {
                 char kind;
                 const char *key;
@@ -458,7 +463,7 @@ int cmd_diff(Cli *cli, int argc, char **argv) {
         if (r < 0)
                 return cli_engine_error(&err, r);
         if (format)
-                r = print_diff_json(paths, kinds, n);
+                r = cli_print_diff_json(paths, kinds, n);
         else
                 for (size_t i = 0; i < n; i++)
                         printf("%c %s\n", kinds[i], paths[i]);

@@ -184,7 +184,7 @@ static int exec_env_file(ExecOptions *o, const char *path) {
         return 0;
 }
 
-static int parse_exec(Cli *cli, int argc, char **argv, ExecOptions *o, const char **keys) {
+int cli_parse_exec(Cli *cli, int argc, char **argv, ExecOptions *o, const char **keys) {
         enum { ARG_KEYS = 0x100, ARG_ENV_FILE, ARG_PRIVILEGED };
         static const struct option options[] = {
                 {"detach", no_argument, NULL, 'd'},
@@ -253,7 +253,7 @@ int cmd_exec(Cli *cli, int argc, char **argv) {
         int r, code = 0;
         Engine *e;
 
-        r = parse_exec(cli, argc, argv, &o, &stdio.detach_keys);
+        r = cli_parse_exec(cli, argc, argv, &o, &stdio.detach_keys);
         if (r != 0) {
                 strv_free_n(o.env, o.n_env);
                 return r < 0 ? CLI_EXIT_OK : r;
@@ -269,7 +269,8 @@ int cmd_exec(Cli *cli, int argc, char **argv) {
         return r < 0 ? cli_start_error(&err, r) : code;
 }
 
-int cmd_attach(Cli *cli, int argc, char **argv) {
+int cli_attach_args(Cli *cli, int argc, char **argv, const char **ret_keys, bool *ret_stdin,
+                    bool *ret_sig_proxy) {
         enum { ARG_KEYS = 0x100, ARG_NO_STDIN, ARG_SIG_PROXY };
         static const struct option options[] = {
                 {"detach-keys", required_argument, NULL, ARG_KEYS},
@@ -279,16 +280,13 @@ int cmd_attach(Cli *cli, int argc, char **argv) {
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
-        ContainerStdio stdio = {.in_fd = STDIN_FILENO, .out_fd = STDOUT_FILENO, .err_fd = STDERR_FILENO};
-        CpodError err = {};
-        SigProxy proxy = {};
-        bool detached = false, sig_proxy = true;
-        int c, r, code = 0;
-        Engine *e;
+        int c;
 
+        *ret_keys = NULL;
+        *ret_stdin = *ret_sig_proxy = true;
         while ((c = cli_getopt(cli, argc, argv, "lh", options)) >= 0) {
-                if (c == 'h')
-                        return cli_command_help(
+                if (c == 'h') {
+                        cli_command_help(
                                 cli,
                                 "      --detach-keys string   Select the key sequence for detaching a "
                                 "container\n"
@@ -296,11 +294,13 @@ int cmd_attach(Cli *cli, int argc, char **argv) {
                                 "      --sig-proxy            Proxy received signals to the process "
                                 "(default "
                                 "true)\n");
+                        return -1;
+                }
                 if (c == ARG_KEYS)
-                        stdio.detach_keys = optarg;
+                        *ret_keys = optarg;
                 else if (c == ARG_NO_STDIN)
-                        stdio.in_fd = -1;
-                else if (c == ARG_SIG_PROXY && cli_parse_bool(optarg, &sig_proxy) < 0)
+                        *ret_stdin = false;
+                else if (c == ARG_SIG_PROXY && cli_parse_bool(optarg, ret_sig_proxy) < 0)
                         return cli_error(CLI_EXIT_ERROR, "invalid argument \"%s\" for \"--sig-proxy\"",
                                          optarg);
                 else if (c == 'l')
@@ -308,6 +308,22 @@ int cmd_attach(Cli *cli, int argc, char **argv) {
         }
         if (c == -2 || cli_check_args(cli, argc - optind, 1, 1) < 0)
                 return CLI_EXIT_ERROR;
+        return 0;
+}
+
+int cmd_attach(Cli *cli, int argc, char **argv) {
+        ContainerStdio stdio = {.in_fd = STDIN_FILENO, .out_fd = STDOUT_FILENO, .err_fd = STDERR_FILENO};
+        CpodError err = {};
+        SigProxy proxy = {};
+        bool detached = false, sig_proxy, in;
+        int r, code = 0;
+        Engine *e;
+
+        r = cli_attach_args(cli, argc, argv, &stdio.detach_keys, &in, &sig_proxy);
+        if (r != 0)
+                return r < 0 ? CLI_EXIT_OK : r;
+        if (!in)
+                stdio.in_fd = -1;
         if (!(e = cli_engine(cli)))
                 return CLI_EXIT_ERROR;
         if (sig_proxy)
@@ -344,7 +360,7 @@ static void top_free(char **header, size_t ncols, char ***rows, size_t nrows) {
 }
 
 /* Print the engine's table, keeping the columns the descriptors select (all when none match). */
-static int print_top(char **header, size_t ncols, char ***rows, size_t nrows, char **descs, size_t ndescs) {
+int cli_print_top(char **header, size_t ncols, char ***rows, size_t nrows, char **descs, size_t ndescs) {
         bool keep[64] = {};
         size_t nkeep = 0;
         VlBuf b = VL_BUF_INIT;
@@ -401,7 +417,7 @@ int cmd_top(Cli *cli, int argc, char **argv) {
         r = container_top(e, argv[optind], &header, &ncols, &rows, &nrows, &err);
         if (r < 0)
                 return cli_engine_error(&err, r);
-        r = print_top(header, ncols, rows, nrows, argv + optind + 1, argc - optind - 1);
+        r = cli_print_top(header, ncols, rows, nrows, argv + optind + 1, argc - optind - 1);
         top_free(header, ncols, rows, nrows);
         return r < 0 ? cli_error(CLI_EXIT_ERROR, "out of memory") : CLI_EXIT_OK;
 }

@@ -100,6 +100,9 @@ int cmd_container_inspect(Cli *cli, int argc, char **argv);
 int cmd_logs(Cli *cli, int argc, char **argv);
 int cmd_exec(Cli *cli, int argc, char **argv);
 int cmd_attach(Cli *cli, int argc, char **argv);
+/* attach's options (shared with remote mode): 0 to go on, -1 after --help, else the exit code. */
+int cli_attach_args(Cli *cli, int argc, char **argv, const char **ret_keys, bool *ret_stdin,
+                    bool *ret_sig_proxy);
 int cmd_top(Cli *cli, int argc, char **argv);
 int cmd_stats(Cli *cli, int argc, char **argv);
 int cmd_mount(Cli *cli, int argc, char **argv);
@@ -109,3 +112,27 @@ int cmd_commit(Cli *cli, int argc, char **argv);
 int cmd_diff(Cli *cli, int argc, char **argv);
 int cmd_cp(Cli *cli, int argc, char **argv);
 int cmd_events(Cli *cli, int argc, char **argv);
+
+/* Shared with remote mode (remote-containers.c): the local printers of top, stats and diff. */
+#include "output.h"
+int cli_print_top(char **header, size_t ncols, char ***rows, size_t nrows, char **descs, size_t ndescs);
+extern const OutputColumn cli_stats_columns[];
+int cli_stats_add(const ContainerStats *s, VlJson *rows, VlJson *items);
+int cli_print_diff_json(char **paths, const char *kinds, size_t n);
+/* `stats` with each round's rows printed by round(userdata, refs, n, out); NULL: the engine's. */
+typedef int (*StatsRoundFn)(void *userdata, char **refs, size_t n, const Output *out);
+int cli_stats_with(Cli *cli, int argc, char **argv, StatsRoundFn round, void *userdata);
+
+/* cpod events with the event log's lines from source (remote mode; NULL: the local log). source passes
+ * each line (the log's JSON) to line, in order, until line returns non-zero (past --until) or, when
+ * !q->stream, the lines there are now are done; it prints its own errors and returns < 0 on failure. */
+typedef struct EventsQuery {
+        bool stream;
+        int64_t since, until; /* ns, 0 unbounded */
+} EventsQuery;
+typedef int (*EventsLineFn)(const char *line, size_t len, void *userdata);
+typedef int (*EventsSource)(Cli *cli, const EventsQuery *q, EventsLineFn line, void *userdata);
+int cli_events(Cli *cli, int argc, char **argv, EventsSource source);
+/* exec's flags into o (o->command: the arguments after the container, argv[optind]); 0, -1 after --help,
+ * or an exit code (printed). o->env is owned (strv_free_n). */
+int cli_parse_exec(Cli *cli, int argc, char **argv, ExecOptions *o, const char **keys);

@@ -316,7 +316,18 @@ static int parse_events(Cli *cli, int argc, char **argv, EventsArgs *a) {
         return 0;
 }
 
+/* An event line from another source (remote mode), printed at once for a follower. */
+static int source_line(const char *line, size_t len, void *userdata) {
+        int r = handle_line(line, len, userdata);
+        fflush(stdout);
+        return r;
+}
+
 int cmd_events(Cli *cli, int argc, char **argv) {
+        return cli_events(cli, argc, argv, NULL);
+}
+
+int cli_events(Cli *cli, int argc, char **argv, EventsSource source) {
         EventsArgs a = {};
         _cleanup_free_ char *path = NULL;
         CpodError err = {};
@@ -330,6 +341,11 @@ int cmd_events(Cli *cli, int argc, char **argv) {
                 if (template_parse(rest, &a.tmpl, &err) < 0)
                         r = cli_engine_error(&err, -EINVAL);
         }
+        if (r == 0 && source) {
+                EventsQuery q = {.stream = a.stream, .since = a.since, .until = a.until};
+                r = source(cli, &q, source_line, &a) < 0 ? CLI_EXIT_ERROR : 0;
+                goto out;
+        }
         if (r == 0 && !(e = cli_engine(cli)))
                 r = CLI_EXIT_ERROR;
         if (r == 0 && asprintf(&path, "%s/events/events.log", engine_runroot(e)) < 0) {
@@ -338,6 +354,7 @@ int cmd_events(Cli *cli, int argc, char **argv) {
         }
         if (r == 0 && (r = follow_log(path, &a)) < 0)
                 r = cli_error(CLI_EXIT_ERROR, "reading the event log: %s", strerror(-r));
+out:
         template_free(a.tmpl);
         strv_free_n(a.filters, a.n_filters);
         return r < 0 ? CLI_EXIT_OK : r;

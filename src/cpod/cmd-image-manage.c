@@ -2,10 +2,14 @@
 /* cpod image tag, untag, rm, prune, exists, mount and unmount, and the "cpod image" command group. */
 #include <string.h>
 
+#include "cmd-registry.h"
 #include "cpod.h"
+#include "remote-ext.h"
 
 const CliCommand cli_image_commands[] = {
-        {"exists", "IMAGE", "Check if an image exists in local storage", cmd_image_exists, NULL},
+        {"exists", "[options] IMAGE",
+         "Check if an image exists in local storage (or, with --remote, in its registry)", cmd_image_exists,
+         NULL},
         {"export", "[options] IMAGE", "Export an image's root filesystem as a tarball (cpod's own)",
          cmd_image_export, NULL},
         {"history", "[options] IMAGE", "Show history of a specified image", cmd_history, NULL},
@@ -98,6 +102,9 @@ int cmd_image_exists(Cli *cli, int argc, char **argv) {
         Engine *e;
         int r;
 
+        for (int i = 1; i < argc && !streq(argv[i], "--"); i++)
+                if (streq(argv[i], "--remote") || streq(argv[i], "--help") || streq(argv[i], "-h"))
+                        return cli_image_exists_remote(cli, argc, argv); /* its help lists every flag */
         r = parse_no_options(cli, argc, argv, 1, 1);
         if (r != 0)
                 return r < 0 ? CLI_EXIT_OK : r;
@@ -298,7 +305,7 @@ static int unmount_one(Engine *e, const char *ref, bool force, bool quiet_missin
         return r;
 }
 
-int cmd_image_unmount(Cli *cli, int argc, char **argv) {
+int cli_image_unmount_args(Cli *cli, int argc, char **argv, bool *ret_all, bool *ret_force) {
         static const struct option options[] = {
                 {"all", no_argument, NULL, 'a'},
                 {"force", no_argument, NULL, 'f'},
@@ -306,15 +313,15 @@ int cmd_image_unmount(Cli *cli, int argc, char **argv) {
                 {},
         };
         bool all = false, force = false;
-        int c, status = CLI_EXIT_OK;
-        Engine *e;
+        int c;
 
         while ((c = cli_getopt(cli, argc, argv, "afh", options)) >= 0) {
-                if (c == 'h')
-                        return cli_command_help(
-                                cli, "  -a, --all     Unmount all of the currently mounted images\n"
-                                     "  -f, --force   Force the complete unmount of the "
-                                     "specified mounted images\n");
+                if (c == 'h') {
+                        cli_command_help(cli, "  -a, --all     Unmount all of the currently mounted images\n"
+                                              "  -f, --force   Force the complete unmount of the "
+                                              "specified mounted images\n");
+                        return -1;
+                }
                 all = all || c == 'a';
                 force = force || c == 'f';
         }
@@ -324,13 +331,26 @@ int cmd_image_unmount(Cli *cli, int argc, char **argv) {
                 return cli_error(CLI_EXIT_ERROR, all ? "when using the --all switch, you may not pass any "
                                                        "image names or IDs"
                                                      : "image name or ID must be specified");
+        *ret_all = all;
+        *ret_force = force;
+        return 0;
+}
+
+int cmd_image_unmount(Cli *cli, int argc, char **argv) {
+        bool all, force;
+        int status = CLI_EXIT_OK;
+        Engine *e;
+
+        int r = cli_image_unmount_args(cli, argc, argv, &all, &force);
+        if (r != 0)
+                return r < 0 ? CLI_EXIT_OK : r;
         if (!(e = cli_engine(cli)))
                 return CLI_EXIT_ERROR;
         if (all) {
                 CpodError err = {};
                 Image *imgs = NULL;
                 size_t n = 0;
-                int r = image_list(e, &imgs, &n, &err);
+                r = image_list(e, &imgs, &n, &err);
                 if (r < 0)
                         return cli_engine_error(&err, r);
                 /* images that are not mounted fail quietly: only released ones are printed */

@@ -5,6 +5,7 @@
 
 #include "cmd-container.h"
 #include "cmd-inspect.h"
+#include "image-tree.h"
 #include "db.h"
 #include "engine-internal.h"
 #include "layer.h"
@@ -521,36 +522,6 @@ int cmd_history(Cli *cli, int argc, char **argv) {
 }
 
 /* Go's fmt of a []string: "[a b]". */
-static void print_names(char *const *names, size_t n) {
-        putchar('[');
-        for (size_t i = 0; i < n; i++)
-                printf("%s%s", i ? " " : "", names[i]);
-        putchar(']');
-}
-
-static void print_tree(Engine *e, const Image *img, const Image *all, size_t n_all) {
-        char size[32];
-
-        printf("Image ID: %.12s\nTags:     ", img->id);
-        print_names(img->names, img->n_names);
-        printf("\nSize:     %s\nImage Layers\n", output_size(img->size, 4, false, size, sizeof(size)));
-        for (size_t i = 0; i < img->n_layers; i++) {
-                bool top = false;
-                printf("%s ID: %.12s Size: %s", i + 1 == img->n_layers ? "└──" : "├──", img->layers[i],
-                       output_size(layer_size(e, img->layers[i]), 4, false, size, sizeof(size)));
-                for (size_t j = 0; j < n_all; j++) {
-                        const Image *o = &all[j];
-                        if (o->n_layers == 0 || !streq(o->layers[o->n_layers - 1], img->layers[i]) ||
-                            o->n_names == 0)
-                                continue;
-                        fputs(top ? " " : " Top Layer of: ", stdout);
-                        print_names(o->names, o->n_names);
-                        top = true;
-                }
-                putchar('\n');
-        }
-}
-
 int cmd_image_tree(Cli *cli, int argc, char **argv) {
         static const struct option options[] = {
                 {"whatrequires", no_argument, NULL, 'w'},
@@ -558,8 +529,7 @@ int cmd_image_tree(Cli *cli, int argc, char **argv) {
                 {},
         };
         CpodError err = {};
-        Image img = {}, *all = NULL;
-        size_t n_all = 0;
+        VlBuf b = VL_BUF_INIT;
         Engine *e;
         int c, r;
 
@@ -572,13 +542,11 @@ int cmd_image_tree(Cli *cli, int argc, char **argv) {
                 return CLI_EXIT_ERROR;
         if (!(e = cli_engine(cli)))
                 return CLI_EXIT_ERROR;
-        r = image_get(e, argv[optind], &img, &err);
-        if (r < 0)
-                return cli_image_error(argv[optind], &err, r);
-        r = image_list(e, &all, &n_all, &err);
+        r = image_tree_text(e, argv[optind], &b, &err);
         if (r >= 0)
-                print_tree(e, &img, all, n_all);
-        image_array_free(all, n_all);
-        image_done(&img);
+                fwrite(b.data, 1, b.len, stdout);
+        vl_buf_free(&b);
+        if (r == -ENOENT || r == -EINVAL || r == -ENOTUNIQ)
+                return cli_image_error(argv[optind], &err, r);
         return r < 0 ? cli_engine_error(&err, r) : CLI_EXIT_OK;
 }

@@ -8,6 +8,7 @@
 
 #include "cmd-pod.h"
 #include "kube.h"
+#include "remote-ext.h"
 #include "yaml.h"
 
 const CliCommand cli_generate_commands[] = {
@@ -43,7 +44,7 @@ static int write_new_file(const char *path, const char *text, size_t len) {
         return 0;
 }
 
-static int generate_output(const VlJson *docs, const char *file) {
+int cli_kube_generate_output(const VlJson *docs, const char *file) {
         VlBuf b = VL_BUF_INIT;
         int r = vl_buf_append_str(&b,
                                   "# Save the output of this file and use kubectl create -f to import it "
@@ -91,12 +92,12 @@ int cmd_generate_kube(Cli *cli, int argc, char **argv) {
                 return CLI_EXIT_ERROR;
         if ((r = kube_generate(e, argv[optind], service, &docs, &err)) < 0)
                 return cli_engine_error(&err, r);
-        return generate_output(docs, file) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
+        return cli_kube_generate_output(docs, file) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
 }
 
 /* The file's content (stdin for "-"), at most one byte over the YAML limit so that the parser reports
  * the size. */
-static int read_kube_file(const char *path, char **ret, size_t *ret_len) {
+int kube_read_file(const char *path, char **ret, size_t *ret_len) {
         _cleanup_close_ int fd = streq(path, "-") ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
         size_t cap = YAML_MAX_SIZE + 1, len = 0;
         _cleanup_free_ char *buf = NULL;
@@ -118,7 +119,7 @@ static int read_kube_file(const char *path, char **ret, size_t *ret_len) {
         return 0;
 }
 
-static void print_play(const VlJson *result) {
+void kube_print_play(const VlJson *result) {
         const VlJson *x, *id;
 
         VL_JSON_FOREACH_ELEMENT (x, result) {
@@ -133,7 +134,7 @@ static void print_play(const VlJson *result) {
         }
 }
 
-static void print_down(const VlJson *removed) {
+void kube_print_down(const VlJson *removed) {
         const VlJson *id;
 
         if (vl_json_array_length(removed) == 0)
@@ -170,7 +171,7 @@ int cmd_play_kube(Cli *cli, int argc, char **argv) {
         if (c == -2 || cli_check_args(cli, argc - optind, 1, 1) < 0)
                 return CLI_EXIT_ERROR;
         path = argv[optind];
-        if ((r = read_kube_file(path, &text, &len)) < 0)
+        if ((r = kube_read_file(path, &text, &len)) < 0)
                 return cli_error(CLI_EXIT_ERROR, "%s: %s", path, strerror(-r));
         if ((r = yaml_parse(text, len, &docs, &err)) < 0)
                 return cli_error(CLI_EXIT_ERROR, "%s: %s", path, err.message);
@@ -182,8 +183,8 @@ int cmd_play_kube(Cli *cli, int argc, char **argv) {
         if (r < 0)
                 return cli_engine_error(&err, r);
         if (down)
-                print_down(result);
+                kube_print_down(result);
         else
-                print_play(result);
+                kube_print_play(result);
         return CLI_EXIT_OK;
 }

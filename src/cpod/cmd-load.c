@@ -4,10 +4,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cpod.h"
+#include "cmd-load.h"
 
-/* Copy standard input to a temporary file (archives need random access); returns its path. */
-static int stdin_to_file(char **ret_path, CpodError *err) {
+int cli_stdin_to_file(char **ret_path, CpodError *err) {
         const char *dir = getenv("TMPDIR") ?: "/var/tmp";
         _cleanup_free_ char *path = NULL;
         _cleanup_close_ int fd = -1;
@@ -33,7 +32,7 @@ static int stdin_to_file(char **ret_path, CpodError *err) {
         return 0;
 }
 
-static void print_loaded(char **names, size_t n) {
+void cli_print_loaded(char **names, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 bool id = strlen(names[i]) == 64 && strspn(names[i], "0123456789abcdef") == 64;
                 printf("Loaded image: %s%s\n", id ? "sha256:" : "", names[i]);
@@ -42,9 +41,8 @@ static void print_loaded(char **names, size_t n) {
         free(names);
 }
 
-static const char load_options[] =
-        "  -i, --input string   Read from specified archive file (default: stdin)\n"
-        "  -q, --quiet          Suppress the output\n";
+const char cli_load_options[] = "  -i, --input string   Read from specified archive file (default: stdin)\n"
+                                "  -q, --quiet          Suppress the output\n";
 
 int cmd_load(Cli *cli, int argc, char **argv) {
         static const struct option options[] = {
@@ -63,7 +61,7 @@ int cmd_load(Cli *cli, int argc, char **argv) {
 
         while ((c = cli_getopt(cli, argc, argv, "i:qh", options)) >= 0) {
                 if (c == 'h')
-                        return cli_command_help(cli, load_options);
+                        return cli_command_help(cli, cli_load_options);
                 if (c == 'i')
                         input = optarg;
         }
@@ -76,7 +74,7 @@ int cmd_load(Cli *cli, int argc, char **argv) {
         if (!(e = cli_engine(cli)))
                 return CLI_EXIT_ERROR;
         if (!input || streq(input, "-")) {
-                r = stdin_to_file(&tmp, &err);
+                r = cli_stdin_to_file(&tmp, &err);
                 if (r < 0)
                         return cli_engine_error(&err, r);
                 input = tmp;
@@ -86,11 +84,11 @@ int cmd_load(Cli *cli, int argc, char **argv) {
                 unlink(tmp);
         if (r < 0)
                 return cli_engine_error(&err, r);
-        print_loaded(names, n);
+        cli_print_loaded(names, n);
         return CLI_EXIT_OK;
 }
 
-static int parse_save_format(const char *s, ImageFormat *ret) {
+int cli_parse_save_format(const char *s, ImageFormat *ret) {
         if (streq(s, "docker-archive"))
                 *ret = IMAGE_FORMAT_DOCKER_ARCHIVE;
         else if (streq(s, "oci-archive"))
@@ -139,7 +137,7 @@ int cmd_save(Cli *cli, int argc, char **argv) {
                         output = optarg;
                 else if (c == 'm')
                         multi = true;
-                else if (c == ARG_FORMAT && parse_save_format(format_name = optarg, &format) < 0)
+                else if (c == ARG_FORMAT && cli_parse_save_format(format_name = optarg, &format) < 0)
                         return cli_error(CLI_EXIT_ERROR,
                                          "unsupported format \"%s\" (docker-archive, "
                                          "oci-archive, oci-dir)",

@@ -7,6 +7,7 @@
 #include "cmd-network.h"
 #include "network.h"
 #include "output.h"
+#include "remote-ext.h"
 #include "template.h"
 
 static int cmd_network_connect(Cli *cli, int argc, char **argv);
@@ -51,6 +52,50 @@ static int strlist_add(StrList *l, char *s) {
 static void strlist_free(StrList *l) {
         free(l->v);
         *l = (StrList){};
+}
+
+/* ---- the engine as the network commands' backend ---- */
+
+static int engine_get(void *u, const char *name, VlJson **ret, CpodError *err) {
+        return net_get(u, name, ret, err);
+}
+
+static int engine_create(void *u, const NetCreateOptions *o, char **ret_name, CpodError *err) {
+        _cleanup_(vl_json_unrefp) VlJson *doc = NULL;
+        int r = net_create(u, o, &doc, err);
+
+        if (r < 0)
+                return r;
+        *ret_name = strdup(vl_json_get_string(vl_json_object_get(doc, "name")) ?: "");
+        return *ret_name ? 0 : cpod_error(err, ENOMEM, "out of memory");
+}
+
+static int engine_remove(void *u, const char *name, bool force, CpodError *err) {
+        return net_remove(u, name, force, err);
+}
+
+static int engine_connect(void *u, const char *ctr, const char *network, char **aliases, size_t n_aliases,
+                          const char *ip, CpodError *err) {
+        return net_connect(u, ctr, network, aliases, n_aliases, ip, err);
+}
+
+static int engine_disconnect(void *u, const char *ctr, const char *network, bool force, CpodError *err) {
+        return net_disconnect(u, ctr, network, force, err);
+}
+
+static const NetworkOps engine_ops = {
+        .get = engine_get,
+        .create = engine_create,
+        .remove = engine_remove,
+        .connect = engine_connect,
+        .disconnect = engine_disconnect,
+};
+
+/* ops, or the engine's (opening it, *u set to it) when NULL; NULL when the engine cannot be opened. */
+static const NetworkOps *backend(Cli *cli, const NetworkOps *ops, void **u) {
+        if (ops)
+                return ops;
+        return (*u = cli_engine(cli)) ? &engine_ops : NULL;
 }
 
 /* ---- create ---- */
@@ -110,7 +155,7 @@ static int create_flag(CreateFlags *f, int c, char *arg) {
         }
 }
 
-static int cmd_network_create(Cli *cli, int argc, char **argv) {
+int network_create_with(Cli *cli, int argc, char **argv, const NetworkOps *ops, void *u) {
         static const struct option options[] = {
                 {"driver", required_argument, NULL, 'd'},
                 {"opt", required_argument, NULL, 'o'},
@@ -124,11 +169,10 @@ static int cmd_network_create(Cli *cli, int argc, char **argv) {
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
-        _cleanup_(vl_json_unrefp) VlJson *doc = NULL;
+        _cleanup_free_ char *name = NULL;
         CreateFlags f = {};
         CpodError err = {};
         int c, r = 0;
-        Engine *e;
 
         while (r >= 0 && (c = cli_getopt(cli, argc, argv, "d:o:h", options)) >= 0) {
                 if (c == 'h') {
@@ -139,7 +183,7 @@ static int cmd_network_create(Cli *cli, int argc, char **argv) {
         }
         if (r >= 0 && (c == -2 || cli_check_args(cli, argc - optind, 0, 1) < 0))
                 r = -EINVAL;
-        if (r >= 0 && !(e = cli_engine(cli)))
+        if (r >= 0 && !(ops = backend(cli, ops, &u)))
                 r = -EIO;
         if (r >= 0) {
                 f.o.name = optind < argc ? argv[optind] : NULL;
@@ -147,17 +191,21 @@ static int cmd_network_create(Cli *cli, int argc, char **argv) {
                 f.o.gateways = f.gateways.v, f.o.n_gateways = f.gateways.n;
                 f.o.labels = f.labels.v, f.o.n_labels = f.labels.n;
                 f.o.options = f.opts.v, f.o.n_options = f.opts.n;
-                r = net_create(e, &f.o, &doc, &err);
+                r = ops->create(u, &f.o, &name, &err);
                 if (r < 0)
                         cli_engine_error(&err, r);
                 else
-                        puts(vl_json_get_string(vl_json_object_get(doc, "name")));
+                        puts(name);
         }
         strlist_free(&f.subnets);
         strlist_free(&f.gateways);
         strlist_free(&f.labels);
         strlist_free(&f.opts);
         return r == -1 ? CLI_EXIT_OK : r < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
+}
+
+static int cmd_network_create(Cli *cli, int argc, char **argv) {
+        return network_create_with(cli, argc, argv, NULL, NULL);
 }
 
 /* ---- exists, inspect ---- */
@@ -179,7 +227,7 @@ static int cmd_network_exists(Cli *cli, int argc, char **argv) {
         return r > 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
 }
 
-static int cmd_network_inspect(Cli *cli, int argc, char **argv) {
+int network_inspect_with(Cli *cli, int argc, char **argv, const NetworkOps *ops, void *u) {
         static const struct option options[] = {
                 {"format", required_argument, NULL, 'f'},
                 {"help", no_argument, NULL, 'h'},
@@ -188,7 +236,6 @@ static int cmd_network_inspect(Cli *cli, int argc, char **argv) {
         _cleanup_(vl_json_unrefp) VlJson *items = vl_json_new_array();
         const char *format = NULL;
         int c, status = CLI_EXIT_OK;
-        Engine *e;
 
         while ((c = cli_getopt(cli, argc, argv, "f:h", options)) >= 0) {
                 if (c == 'h')
@@ -198,13 +245,14 @@ static int cmd_network_inspect(Cli *cli, int argc, char **argv) {
                 if (c == 'f')
                         format = optarg;
         }
-        if (c == -2 || cli_check_args(cli, argc - optind, 1, INT_MAX) < 0 || !(e = cli_engine(cli)) ||
-            !items)
+        if (c == -2 || cli_check_args(cli, argc - optind, 1, INT_MAX) < 0 || !items)
+                return CLI_EXIT_ERROR;
+        if (!(ops = backend(cli, ops, &u)))
                 return CLI_EXIT_ERROR;
         for (int i = optind; i < argc; i++) {
                 CpodError err = {};
                 VlJson *doc = NULL;
-                int r = net_get(e, argv[i], &doc, &err);
+                int r = ops->get(u, argv[i], &doc, &err);
                 if (r < 0) {
                         cli_engine_error(&err, r);
                         status = CLI_EXIT_ERROR;
@@ -219,6 +267,10 @@ static int cmd_network_inspect(Cli *cli, int argc, char **argv) {
         } else if (vl_json_array_length(items) > 0 || status == CLI_EXIT_OK)
                 output_json(items, 5);
         return status;
+}
+
+static int cmd_network_inspect(Cli *cli, int argc, char **argv) {
+        return network_inspect_with(cli, argc, argv, NULL, NULL);
 }
 
 /* ---- ls ---- */
@@ -264,7 +316,7 @@ static VlJson *network_row(const VlJson *doc, bool no_trunc) {
         return r < 0 ? vl_json_unref(row) : row;
 }
 
-static int print_networks(const VlJson *docs, const Output *out, bool quiet, bool no_trunc, CpodError *err) {
+int network_print_list(const VlJson *docs, const Output *out, bool quiet, bool no_trunc, CpodError *err) {
         _cleanup_(vl_json_unrefp) VlJson *rows = vl_json_new_array();
         const VlJson *doc;
 
@@ -326,7 +378,7 @@ static int cmd_network_ls(Cli *cli, int argc, char **argv) {
         if (r >= 0) {
                 r = net_list(e, (const char *const *)filters.v, filters.n, &docs, &err);
                 if (r >= 0)
-                        r = print_networks(docs, &out, quiet, no_trunc, &err);
+                        r = network_print_list(docs, &out, quiet, no_trunc, &err);
                 if (r < 0)
                         cli_engine_error(&err, r);
         }
@@ -336,7 +388,7 @@ static int cmd_network_ls(Cli *cli, int argc, char **argv) {
 
 /* ---- rm, prune ---- */
 
-static int cmd_network_rm(Cli *cli, int argc, char **argv) {
+int network_rm_with(Cli *cli, int argc, char **argv, const NetworkOps *ops, void *u) {
         static const struct option options[] = {
                 {"force", no_argument, NULL, 'f'},
                 {"time", required_argument, NULL, 't'},
@@ -345,7 +397,6 @@ static int cmd_network_rm(Cli *cli, int argc, char **argv) {
         };
         bool force = false;
         int c, status = CLI_EXIT_OK;
-        Engine *e;
 
         while ((c = cli_getopt(cli, argc, argv, "ft:h", options)) >= 0) {
                 if (c == 'h')
@@ -355,11 +406,11 @@ static int cmd_network_rm(Cli *cli, int argc, char **argv) {
                                                 "containers to stop (default 10)\n");
                 force = force || c == 'f';
         }
-        if (c == -2 || cli_check_args(cli, argc - optind, 1, INT_MAX) < 0 || !(e = cli_engine(cli)))
+        if (c == -2 || cli_check_args(cli, argc - optind, 1, INT_MAX) < 0 || !(ops = backend(cli, ops, &u)))
                 return CLI_EXIT_ERROR;
         for (int i = optind; i < argc; i++) {
                 CpodError err = {};
-                int r = net_remove(e, argv[i], force, &err);
+                int r = ops->remove(u, argv[i], force, &err);
                 if (r >= 0) {
                         puts(argv[i]);
                         continue;
@@ -370,6 +421,10 @@ static int cmd_network_rm(Cli *cli, int argc, char **argv) {
                                                    : CLI_EXIT_ERROR);
         }
         return status;
+}
+
+static int cmd_network_rm(Cli *cli, int argc, char **argv) {
+        return network_rm_with(cli, argc, argv, NULL, NULL);
 }
 
 static int cmd_network_prune(Cli *cli, int argc, char **argv) {
@@ -409,7 +464,7 @@ static int cmd_network_prune(Cli *cli, int argc, char **argv) {
 
 /* ---- connect, disconnect ---- */
 
-static int cmd_network_connect(Cli *cli, int argc, char **argv) {
+int network_connect_with(Cli *cli, int argc, char **argv, const NetworkOps *ops, void *u) {
         static const struct option options[] = {
                 {"alias", required_argument, NULL, 'a'},
                 {"ip", required_argument, NULL, 'i'},
@@ -420,7 +475,6 @@ static int cmd_network_connect(Cli *cli, int argc, char **argv) {
         const char *ip = NULL;
         CpodError err = {};
         int c, r = 0;
-        Engine *e;
 
         while (r >= 0 && (c = cli_getopt(cli, argc, argv, "h", options)) >= 0) {
                 if (c == 'h') {
@@ -434,10 +488,11 @@ static int cmd_network_connect(Cli *cli, int argc, char **argv) {
                         r = strlist_add(&aliases, optarg);
                 ip = c == 'i' ? optarg : ip;
         }
-        if (r >= 0 && (c == -2 || cli_check_args(cli, argc - optind, 2, 2) < 0 || !(e = cli_engine(cli))))
+        if (r >= 0 &&
+            (c == -2 || cli_check_args(cli, argc - optind, 2, 2) < 0 || !(ops = backend(cli, ops, &u))))
                 r = -EINVAL;
         if (r >= 0) {
-                r = net_connect(e, argv[optind + 1], argv[optind], aliases.v, aliases.n, ip, &err);
+                r = ops->connect(u, argv[optind + 1], argv[optind], aliases.v, aliases.n, ip, &err);
                 if (r < 0)
                         cli_engine_error(&err, r);
         }
@@ -445,7 +500,11 @@ static int cmd_network_connect(Cli *cli, int argc, char **argv) {
         return r < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
 }
 
-static int cmd_network_disconnect(Cli *cli, int argc, char **argv) {
+static int cmd_network_connect(Cli *cli, int argc, char **argv) {
+        return network_connect_with(cli, argc, argv, NULL, NULL);
+}
+
+int network_disconnect_with(Cli *cli, int argc, char **argv, const NetworkOps *ops, void *u) {
         static const struct option options[] = {
                 {"force", no_argument, NULL, 'f'},
                 {"help", no_argument, NULL, 'h'},
@@ -454,7 +513,6 @@ static int cmd_network_disconnect(Cli *cli, int argc, char **argv) {
         CpodError err = {};
         bool force = false;
         int c, r;
-        Engine *e;
 
         while ((c = cli_getopt(cli, argc, argv, "fh", options)) >= 0) {
                 if (c == 'h')
@@ -462,8 +520,12 @@ static int cmd_network_disconnect(Cli *cli, int argc, char **argv) {
                                                      "network\n");
                 force = force || c == 'f';
         }
-        if (c == -2 || cli_check_args(cli, argc - optind, 2, 2) < 0 || !(e = cli_engine(cli)))
+        if (c == -2 || cli_check_args(cli, argc - optind, 2, 2) < 0 || !(ops = backend(cli, ops, &u)))
                 return CLI_EXIT_ERROR;
-        r = net_disconnect(e, argv[optind + 1], argv[optind], force, &err);
+        r = ops->disconnect(u, argv[optind + 1], argv[optind], force, &err);
         return r < 0 ? cli_engine_error(&err, r) : CLI_EXIT_OK;
+}
+
+static int cmd_network_disconnect(Cli *cli, int argc, char **argv) {
+        return network_disconnect_with(cli, argc, argv, NULL, NULL);
 }

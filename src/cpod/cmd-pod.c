@@ -195,6 +195,10 @@ static int cmd_pod_inspect(Cli *cli, int argc, char **argv) {
                 else
                         vl_json_array_append(items, d);
         }
+        return cli_pod_print_inspect(format, items, status);
+}
+
+int cli_pod_print_inspect(const char *format, const VlJson *items, int status) {
         if (vl_json_array_length(items) == 0)
                 return status;
         Output out = {.format = format && !output_is_json(format) ? format : NULL};
@@ -282,6 +286,26 @@ static int pod_verb_run(Cli *cli, PodVerbArgs *a, char **refs, int n) {
         return status;
 }
 
+static const char *pod_verb_help(PodVerb verb) {
+        switch (verb) {
+        case VERB_RM:
+                return "  -a, --all      Remove all pods\n"
+                       "  -f, --force    Stop and remove running pods and their containers\n"
+                       "  -i, --ignore   Ignore pods that do not exist\n";
+        case VERB_STOP:
+                return "  -a, --all      Stop all pods\n"
+                       "  -i, --ignore   Ignore pods that do not exist\n"
+                       "  -t, --time N   Seconds to wait for each container to stop before killing it\n";
+        case VERB_KILL:
+                return "  -a, --all           Kill all pods\n"
+                       "  -i, --ignore        Ignore pods that do not exist\n"
+                       "  -s, --signal SIGNAL Signal to send to the containers (default KILL)\n";
+        default:
+                return "  -a, --all      Act on all pods\n"
+                       "  -i, --ignore   Ignore pods that do not exist\n";
+        }
+}
+
 static int pod_verb(Cli *cli, int argc, char **argv, PodVerb verb) {
         enum { ARG_IGNORE = 0x100 };
         static const struct option options[] = {
@@ -300,7 +324,7 @@ static int pod_verb(Cli *cli, int argc, char **argv, PodVerb verb) {
 
         while ((c = cli_getopt(cli, argc, argv, "aft:s:ilh", options)) >= 0) {
                 if (c == 'h')
-                        return cli_command_help(cli, "  -a, --all      Act on all pods\n");
+                        return cli_command_help(cli, pod_verb_help(verb));
                 if (c == 'a')
                         a.all = true;
                 else if (c == 'f' && verb == VERB_RM)
@@ -390,13 +414,6 @@ static const OutputColumn ps_columns[] = {
         {},
 };
 
-typedef struct PsArgs {
-        Output out;
-        bool quiet, no_trunc, ctr_names, ctr_status, ctr_ids;
-        char **filters;
-        size_t n_filters;
-} PsArgs;
-
 static bool has_label(const Pod *p, const char *want) {
         size_t kl = strcspn(want, "=");
         for (size_t i = 0; i < p->n_labels; i++)
@@ -406,7 +423,7 @@ static bool has_label(const Pod *p, const char *want) {
         return false;
 }
 
-static bool ps_match(const PsArgs *a, const Pod *p, const char *status) {
+static bool ps_match(const PodPsArgs *a, const Pod *p, const char *status) {
         for (size_t i = 0; i < a->n_filters; i++) {
                 const char *f = a->filters[i], *v;
                 bool ok = (v = startswith(f, "name="))     ? strstr(p->name, v) != NULL
@@ -424,7 +441,7 @@ static bool ps_match(const PsArgs *a, const Pod *p, const char *status) {
 static char *join_members(const Container *c, size_t n, int what, bool no_trunc) {
         VlBuf b = VL_BUF_INIT;
         for (size_t i = 0; i < n; i++) {
-                char id[16];
+                char id[65];
                 const char *s = what == 0   ? c[i].name
                                 : what == 1 ? container_state_name(c[i].state)
                                             : output_id(c[i].id, no_trunc, id, sizeof id);
@@ -440,8 +457,9 @@ static char *join_members(const Container *c, size_t n, int what, bool no_trunc)
         return b.data;
 }
 
-static int ps_row(const PsArgs *a, const Pod *p, const Container *c, size_t n, VlJson *rows, VlJson *items) {
-        char id[16], infra[16], since[64], created[64], num[16];
+static int ps_row(const PodPsArgs *a, const Pod *p, const Container *c, size_t n, VlJson *rows,
+                  VlJson *items) {
+        char id[65], infra[65], since[64], created[64], num[16];
         _cleanup_free_ char *names = join_members(c, n, 0, a->no_trunc),
                             *states = join_members(c, n, 1, false),
                             *ids = join_members(c, n, 2, a->no_trunc);
@@ -500,29 +518,25 @@ static int ps_row(const PsArgs *a, const Pod *p, const Container *c, size_t n, V
         return r;
 }
 
-static int ps_print(Engine *e, PsArgs *a) {
-        _cleanup_(vl_json_unrefp) VlJson *rows = vl_json_new_array(), *items = vl_json_new_array();
+int cli_pod_ps_add(const PodPsArgs *a, const Pod *p, const Container *c, size_t n, VlJson *rows,
+                   VlJson *items) {
+        if (!ps_match(a, p, pod_status(c, n)))
+                return 0;
+        if (a->quiet) {
+                char id[65];
+                puts(output_id(p->id, a->no_trunc, id, sizeof id));
+                return 0;
+        }
+        return ps_row(a, p, c, n, rows, items);
+}
+
+int cli_pod_ps_print(const PodPsArgs *a, const VlJson *rows, const VlJson *items) {
         OutputColumn cols[ELEMENTSOF(ps_columns)];
         CpodError err = {};
-        Pod *pods = NULL;
-        size_t n = 0, k = 0;
-        int r = rows && items ? pod_list(e, &pods, &n, &err) : -ENOMEM;
-        for (size_t i = 0; r >= 0 && i < n; i++) {
-                Container *c = NULL;
-                size_t nc = 0;
-                r = pod_containers(e, &pods[i], &c, &nc, &err);
-                if (r >= 0 && ps_match(a, &pods[i], pod_status(c, nc))) {
-                        if (a->quiet) {
-                                char id[16];
-                                puts(output_id(pods[i].id, a->no_trunc, id, sizeof id));
-                        } else
-                                r = ps_row(a, &pods[i], c, nc, rows, items);
-                }
-                container_array_free(c, nc);
-        }
-        pod_array_free(pods, n);
-        if (r < 0 || a->quiet)
-                return r < 0 ? cli_engine_error(&err, r) : CLI_EXIT_OK;
+        size_t k = 0;
+
+        if (a->quiet)
+                return CLI_EXIT_OK;
         for (size_t i = 0; i < ELEMENTSOF(ps_columns); i++) {
                 cols[k] = ps_columns[i];
                 if (streq_ptr(cols[k].field, "ContainerNames"))
@@ -533,11 +547,31 @@ static int ps_print(Engine *e, PsArgs *a) {
                         cols[k].hidden = !a->ctr_ids;
                 k++;
         }
-        r = output_print(&a->out, cols, rows, items, &err);
+        int r = output_print(&a->out, cols, rows, items, &err);
         return r < 0 ? cli_engine_error(&err, r) : CLI_EXIT_OK;
 }
 
-static int cmd_pod_ps(Cli *cli, int argc, char **argv) {
+static int ps_print(Engine *e, PodPsArgs *a) {
+        _cleanup_(vl_json_unrefp) VlJson *rows = vl_json_new_array(), *items = vl_json_new_array();
+        CpodError err = {};
+        Pod *pods = NULL;
+        size_t n = 0;
+        int r = rows && items ? pod_list(e, &pods, &n, &err) : -ENOMEM;
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                Container *c = NULL;
+                size_t nc = 0;
+                r = pod_containers(e, &pods[i], &c, &nc, &err);
+                if (r >= 0)
+                        r = cli_pod_ps_add(a, &pods[i], c, nc, rows, items);
+                container_array_free(c, nc);
+        }
+        pod_array_free(pods, n);
+        if (r < 0)
+                return cli_engine_error(&err, r);
+        return cli_pod_ps_print(a, rows, items);
+}
+
+int cli_pod_ps_parse(Cli *cli, int argc, char **argv, PodPsArgs *a) {
         enum { ARG_FORMAT = 0x100, ARG_NAMES, ARG_STATUS, ARG_IDS, ARG_NO_TRUNC, ARG_NOHEADING };
         static const struct option options[] = {
                 {"format", required_argument, NULL, ARG_FORMAT},
@@ -552,35 +586,43 @@ static int cmd_pod_ps(Cli *cli, int argc, char **argv) {
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
-        PsArgs a = {};
-        Engine *e;
-        int c, r;
+        int c;
 
+        *a = (PodPsArgs){};
         while ((c = cli_getopt(cli, argc, argv, "f:qnh", options)) >= 0) {
-                if (c == 'h')
-                        return cli_command_help(
-                                cli, "      --ctr-names       Display the container names\n"
-                                     "      --ctr-status      Display the container status\n"
-                                     "  -f, --filter strings  Filter output based on conditions "
-                                     "given\n      --format string   Pretty-print pods to JSON or "
-                                     "using a Go template\n  -q, --quiet           Print the "
-                                     "numeric IDs of the pods only\n");
-                a.out.format = c == ARG_FORMAT ? optarg : a.out.format;
-                a.quiet |= c == 'q';
-                a.ctr_names |= c == ARG_NAMES;
-                a.ctr_status |= c == ARG_STATUS;
-                a.ctr_ids |= c == ARG_IDS;
-                a.no_trunc |= c == ARG_NO_TRUNC;
-                a.out.noheading |= c == ARG_NOHEADING;
-                if (c == 'f' && strv_push(&a.filters, &a.n_filters, optarg) < 0)
+                if (c == 'h') {
+                        cli_command_help(cli, "      --ctr-names       Display the container names\n"
+                                              "      --ctr-status      Display the container status\n"
+                                              "  -f, --filter strings  Filter output based on conditions "
+                                              "given\n      --format string   Pretty-print pods to JSON or "
+                                              "using a Go template\n  -q, --quiet           Print the "
+                                              "numeric IDs of the pods only\n");
+                        return -1;
+                }
+                a->out.format = c == ARG_FORMAT ? optarg : a->out.format;
+                a->quiet |= c == 'q';
+                a->ctr_names |= c == ARG_NAMES;
+                a->ctr_status |= c == ARG_STATUS;
+                a->ctr_ids |= c == ARG_IDS;
+                a->no_trunc |= c == ARG_NO_TRUNC;
+                a->out.noheading |= c == ARG_NOHEADING;
+                if (c == 'f' && strv_push(&a->filters, &a->n_filters, optarg) < 0)
                         return cli_error(CLI_EXIT_ERROR, "out of memory");
         }
-        if (c == -2 || cli_check_args(cli, argc - optind, 0, 0) < 0 || !(e = cli_engine(cli)))
-                r = CLI_EXIT_ERROR;
-        else
-                r = ps_print(e, &a);
+        if (c == -2 || cli_check_args(cli, argc - optind, 0, 0) < 0)
+                return CLI_EXIT_ERROR;
+        return 0;
+}
+
+static int cmd_pod_ps(Cli *cli, int argc, char **argv) {
+        PodPsArgs a;
+        Engine *e;
+        int r = cli_pod_ps_parse(cli, argc, argv, &a);
+
+        if (r == 0)
+                r = (e = cli_engine(cli)) ? ps_print(e, &a) : CLI_EXIT_ERROR;
         strv_free_n(a.filters, a.n_filters);
-        return r;
+        return r < 0 ? CLI_EXIT_OK : r;
 }
 
 /* ---- top, stats ---- */
@@ -642,6 +684,16 @@ static int cmd_pod_top(Cli *cli, int argc, char **argv) {
         return r < 0 ? cli_engine_error(&err, r) : CLI_EXIT_OK;
 }
 
+int cli_pod_stats_line(VlBuf *b, const char *pod_id, const char *ctr_id, const char *name,
+                       double cpu_percent, uint64_t mem_usage, uint64_t mem_limit, uint64_t pids) {
+        char line[512], u[32], l[32];
+
+        snprintf(line, sizeof line, "%.12s\t%.12s\t%s\t%.2f%%\t%s / %s\t%llu\n", pod_id, ctr_id, name,
+                 cpu_percent, output_size(mem_usage, 4, false, u, sizeof u),
+                 output_size(mem_limit, 4, false, l, sizeof l), (unsigned long long)pids);
+        return vl_buf_append_str(b, line);
+}
+
 static int cmd_pod_stats(Cli *cli, int argc, char **argv) {
         static const struct option options[] = {{"all", no_argument, NULL, 'a'},
                                                 {"no-stream", no_argument, NULL, 0x100},
@@ -673,17 +725,12 @@ static int cmd_pod_stats(Cli *cli, int argc, char **argv) {
                         continue;
                 for (size_t k = 0; r >= 0 && k < n; k++) {
                         ContainerStats s = {};
-                        char line[512], u[32], l[32];
                         if (ctrs[k].state != CONTAINER_RUNNING ||
                             container_stats(e, ctrs[k].id, &s, &err) < 0)
                                 continue;
-                        snprintf(line, sizeof line, "%.12s\t%.12s\t%s\t%.2f%%\t%s / %s\t%llu\n", pods[i].id,
-                                 ctrs[k].id, ctrs[k].name, s.cpu_percent,
-                                 output_size(s.mem_usage, 4, false, u, sizeof u),
-                                 output_size(s.mem_limit, 4, false, l, sizeof l),
-                                 (unsigned long long)s.pids);
+                        r = cli_pod_stats_line(&b, pods[i].id, ctrs[k].id, ctrs[k].name, s.cpu_percent,
+                                               s.mem_usage, s.mem_limit, s.pids);
                         free(s.name);
-                        r = vl_buf_append_str(&b, line);
                 }
                 container_array_free(ctrs, n);
         }

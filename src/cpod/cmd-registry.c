@@ -506,6 +506,21 @@ static int search_rows(const SearchResult *v, size_t n, bool list_tags, VlJson *
         return 0;
 }
 
+int cli_search_print(const Output *out, const SearchResult *v, size_t n, bool list_tags, CpodError *err) {
+        static const OutputColumn cols[] = {
+                {"Name", "NAME", false},        {"Description", "DESCRIPTION", false},
+                {"Index", "INDEX", true},       {"Stars", "STARS", true},
+                {"Official", "OFFICIAL", true}, {"Automated", "AUTOMATED", true},
+                {"Tag", "TAG", true},           {},
+        };
+        static const OutputColumn tag_cols[] = {{"Name", "NAME", false}, {"Tag", "TAG", false}, {}};
+        _cleanup_(vl_json_unrefp) VlJson *rows = NULL;
+
+        if (search_rows(v, n, list_tags, &rows) < 0)
+                return cpod_error(err, ENOMEM, "out of memory");
+        return output_print(out, list_tags ? tag_cols : cols, rows, NULL, err);
+}
+
 int cmd_search(Cli *cli, int argc, char **argv) {
         static const struct option options[] = {
                 REGISTRY_LONGOPTS,
@@ -516,14 +531,6 @@ int cmd_search(Cli *cli, int argc, char **argv) {
                 {"filter", required_argument, NULL, ARG_IGNORED},
                 {},
         };
-        static const OutputColumn cols[] = {
-                {"Name", "NAME", false},        {"Description", "DESCRIPTION", false},
-                {"Index", "INDEX", true},       {"Stars", "STARS", true},
-                {"Official", "OFFICIAL", true}, {"Automated", "AUTOMATED", true},
-                {"Tag", "TAG", true},           {},
-        };
-        static const OutputColumn tag_cols[] = {{"Name", "NAME", false}, {"Tag", "TAG", false}, {}};
-        _cleanup_(vl_json_unrefp) VlJson *rows = NULL;
         RegistryOptions o;
         Output out = {};
         bool list_tags = false;
@@ -557,11 +564,8 @@ int cmd_search(Cli *cli, int argc, char **argv) {
         r = registry_search(argv[optind], &o, list_tags, limit, &v, &n, &err);
         if (r < 0)
                 return cli_engine_error(&err, r);
-        r = search_rows(v, n, list_tags, &rows);
+        r = cli_search_print(&out, v, n, list_tags, &err);
         search_results_free(v, n);
-        if (r < 0)
-                return cli_error(CLI_EXIT_ERROR, "out of memory");
-        r = output_print(&out, list_tags ? tag_cols : cols, rows, NULL, &err);
         if (r < 0)
                 return cli_engine_error(&err, r);
         return CLI_EXIT_OK;
@@ -598,4 +602,36 @@ int cmd_manifest_inspect(Cli *cli, int argc, char **argv) {
         fwrite(body, 1, len, stdout);
         putchar('\n');
         return CLI_EXIT_OK;
+}
+
+/* ---- image exists --remote ---- */
+
+int cli_image_exists_remote(Cli *cli, int argc, char **argv) {
+        enum { ARG_REMOTE = 0x200 };
+        static const struct option options[] = {
+                {"remote", no_argument, NULL, ARG_REMOTE},
+                REGISTRY_LONGOPTS,
+                {},
+        };
+        _cleanup_free_ char *body = NULL;
+        RegistryOptions o;
+        CpodError err = {};
+        size_t len = 0;
+        int c, r;
+
+        registry_options_init(cli, &o);
+        while ((c = cli_getopt(cli, argc, argv, "h", options)) >= 0) {
+                if (c == 'h')
+                        return cli_command_help(
+                                cli, "      --remote             Look for the image in its registry "
+                                     "instead of local storage\n" REGISTRY_HELP);
+                if (c != ARG_REMOTE && registry_option(c, &o) < 0)
+                        return CLI_EXIT_ERROR;
+        }
+        if (c == -2 || cli_check_args(cli, argc - optind, 1, 1) < 0)
+                return CLI_EXIT_ERROR;
+        r = registry_inspect_manifest(argv[optind], &o, &body, &len, &err);
+        if (r == -ENOENT)
+                return CLI_EXIT_FAILURE;
+        return r < 0 ? cli_engine_error(&err, r) : CLI_EXIT_OK;
 }

@@ -4,6 +4,8 @@
 /* The registry commands: pull, push, login, logout, search, and "manifest inspect". */
 
 #include "cpod.h"
+#include "output.h"
+#include "registry.h"
 
 extern const CliCommand cli_manifest_commands[];
 
@@ -13,3 +15,8 @@ int cmd_login(Cli *cli, int argc, char **argv);
 int cmd_logout(Cli *cli, int argc, char **argv);
 int cmd_search(Cli *cli, int argc, char **argv);
 int cmd_manifest_inspect(Cli *cli, int argc, char **argv);
+/* `image exists --remote IMAGE`: 0 when the image's registry has it, 1 when not, 125 on errors. */
+int cli_image_exists_remote(Cli *cli, int argc, char **argv);
+
+/* Print search results as search does (local mode, and remote mode from SearchImages' records). */
+int cli_search_print(const Output *out, const SearchResult *v, size_t n, bool list_tags, CpodError *err);

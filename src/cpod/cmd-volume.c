@@ -193,20 +193,24 @@ int cmd_volume_inspect(Cli *cli, int argc, char **argv) {
         if (!(items = vl_json_new_array()))
                 return cli_error(CLI_EXIT_ERROR, "out of memory");
         status = inspect_collect(e, argv + optind, argc - optind, all, items, &errors);
+        return cli_volume_print_inspect(format, items, &errors, status);
+}
+
+int cli_volume_print_inspect(const char *format, const VlJson *items, VlBuf *errors, int status) {
         if (format && !output_is_json(format)) {
                 CpodError err = {};
                 int r = output_print_each(format, items, &err);
                 if (r < 0) {
-                        vl_buf_free(&errors);
+                        vl_buf_free(errors);
                         return cli_engine_error(&err, r);
                 }
         } else
                 output_json(items, 5);
-        if (errors.len > 0) {
+        if (errors->len > 0) {
                 fflush(stdout);
-                fprintf(stderr, "%.*s\n", (int)errors.len, errors.data);
+                fprintf(stderr, "%.*s\n", (int)errors->len, errors->data);
         }
-        vl_buf_free(&errors);
+        vl_buf_free(errors);
         return status;
 }
 
@@ -218,22 +222,27 @@ static const char ls_options[] = "  -f, --filter strings   Filter volume output\
                                  "      --noheading        Do not print headers\n"
                                  "  -q, --quiet            Print volume output in quiet mode\n";
 
+int cli_volume_print_rows(const VlJson *rows, const Output *out, bool quiet, CpodError *err) {
+        if (quiet) {
+                for (size_t i = 0; i < vl_json_array_length(rows); i++)
+                        puts(vl_json_get_string(vl_json_object_get(vl_json_array_get(rows, i), "Name"))
+                                     ?: "");
+                return 0;
+        }
+        if (output_is_json(out->format)) /* podman's ls indents by two */
+                return output_json(rows, 2);
+        return output_print(out, volume_columns, rows, NULL, err);
+}
+
 static int print_volumes(const Volume *v, size_t n, const Output *out, bool quiet, CpodError *err) {
         _cleanup_(vl_json_unrefp) VlJson *rows = vl_json_new_array();
 
-        if (quiet) {
-                for (size_t i = 0; i < n; i++)
-                        puts(v[i].name);
-                return 0;
-        }
         if (!rows)
                 return cpod_error(err, ENOMEM, "out of memory");
         for (size_t i = 0; i < n; i++)
                 if (vl_json_array_append(rows, volume_to_json(&v[i])) < 0)
                         return cpod_error(err, ENOMEM, "out of memory");
-        if (output_is_json(out->format)) /* podman's ls indents by two */
-                return output_json(rows, 2);
-        return output_print(out, volume_columns, rows, NULL, err);
+        return cli_volume_print_rows(rows, out, quiet, err);
 }
 
 int cmd_volume_ls(Cli *cli, int argc, char **argv) {
@@ -304,7 +313,7 @@ static int rm_one(Engine *e, const char *name, bool force, int status) {
         return rm_status(status, r);
 }
 
-int cmd_volume_rm(Cli *cli, int argc, char **argv) {
+int cli_volume_rm_args(Cli *cli, int argc, char **argv, bool *ret_all, bool *ret_force) {
         static const struct option options[] = {
                 {"all", no_argument, NULL, 'a'},
                 {"force", no_argument, NULL, 'f'},
@@ -313,17 +322,18 @@ int cmd_volume_rm(Cli *cli, int argc, char **argv) {
                 {},
         };
         bool all = false, force = false;
-        int c, status = CLI_EXIT_OK;
-        Engine *e;
+        int c;
 
         while ((c = cli_getopt(cli, argc, argv, "aft:h", options)) >= 0) {
-                if (c == 'h')
-                        return cli_command_help(
+                if (c == 'h') {
+                        cli_command_help(
                                 cli, "  -a, --all         Remove all volumes\n"
                                      "  -f, --force       Remove a volume even if containers that are not "
                                      "running use it\n"
                                      "  -t, --time uint   Seconds to wait for running containers to stop "
                                      "(accepted; running users always refuse removal) (default 10)\n");
+                        return -1;
+                }
                 all = all || c == 'a';
                 force = force || c == 'f';
                 if (c == 't' && strspn(optarg, "0123456789") != strlen(optarg))
@@ -335,13 +345,26 @@ int cmd_volume_rm(Cli *cli, int argc, char **argv) {
                 return CLI_EXIT_ERROR;
         if (all == (optind < argc))
                 return cli_error(CLI_EXIT_ERROR, "choose either one or more volumes or all");
+        *ret_all = all;
+        *ret_force = force;
+        return 0;
+}
+
+int cmd_volume_rm(Cli *cli, int argc, char **argv) {
+        bool all, force;
+        int status = CLI_EXIT_OK;
+        Engine *e;
+        int r = cli_volume_rm_args(cli, argc, argv, &all, &force);
+
+        if (r != 0)
+                return r < 0 ? CLI_EXIT_OK : r;
         if (!(e = cli_engine(cli)))
                 return CLI_EXIT_ERROR;
         if (all) {
                 CpodError err = {};
                 Volume *v = NULL;
                 size_t n = 0;
-                int r = volume_list(e, NULL, 0, &v, &n, &err);
+                r = volume_list(e, NULL, 0, &v, &n, &err);
                 if (r < 0)
                         return cli_engine_error(&err, r);
                 for (size_t i = 0; i < n; i++)

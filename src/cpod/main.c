@@ -11,8 +11,7 @@
 #include "cmd-registry.h"
 #include "remote.h"
 #include "service.h"
-
-static int cmd_varlink(Cli *cli, int argc, char **argv);
+#include "remote-ext.h"
 
 static const CliCommand top_commands[] = {
         {"attach", "[options] CONTAINER", "Attach to a running container", cmd_attach, NULL},
@@ -36,6 +35,7 @@ static const CliCommand top_commands[] = {
         {"images", "[options] [IMAGE]", "List images in local storage", cmd_images, NULL},
         {"import", "[options] PATH [REFERENCE]", "Import a tarball to create a filesystem image", cmd_import,
          NULL},
+        {"info", "[options]", "Display cpod system information", cmd_info, NULL},
         {"inspect", "[options] {CONTAINER|IMAGE} [...]", "Display the configuration of object denoted by ID",
          cmd_inspect, NULL},
         {"kill", "[options] CONTAINER [CONTAINER...]",
@@ -264,7 +264,7 @@ static int set_log_level(Cli *cli, const char *level) {
 static const char *varlink_address;
 
 /* `cpod varlink`: the service, with the global storage options passed on. */
-static int cmd_varlink(Cli *cli, int argc, char **argv) {
+int cmd_varlink(Cli *cli, int argc, char **argv) {
         const struct {
                 const char *option, *value;
         } globals[] = {
@@ -404,6 +404,10 @@ int main(int argc, char **argv) {
                 return r < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
         if (varlink_address) {
                 char *v[] = {"varlink", (char *)varlink_address, NULL};
+                if (cli.remote)
+                        return cli_error(
+                                CLI_EXIT_ERROR,
+                                "cpod varlink serves the local store and cannot run in remote mode");
                 return cmd_varlink(&cli, 2, v);
         }
         if (optind >= argc) {

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Remote create and run --detach: the local flags, parsed as local mode parses them, sent as io.podman's
- * Create. */
+/* Remote create and run: the local flags, parsed as local mode parses them, sent as io.podman's Create;
+ * a foreground run attaches through remote_attach. */
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd-container.h"
 #include "remote.h"
@@ -29,17 +31,53 @@ static int set_true(VlJson *o, const char *key, bool b) {
         return b ? vl_json_object_set_bool(o, key, true) : 0;
 }
 
+/* The mounts as Create's "volume" ("SRC:DST[:OPTS]", binds and named volumes) and "tmpfs" ("DST[:OPTS]");
+ * -EOPNOTSUPP (printed) for the kinds these cannot carry. */
+static int mount_specs(const ContainerCreateOptions *c, VlJson *o) {
+        _cleanup_(vl_json_unrefp) VlJson *volumes = vl_json_new_array(), *tmpfs = vl_json_new_array();
+        int r = volumes && tmpfs ? 0 : -ENOMEM;
+
+        for (size_t i = 0; r >= 0 && i < c->n_mounts; i++) {
+                const ContainerMount *m = &c->mounts[i];
+                bool is_tmpfs = streq_ptr(m->type, "tmpfs");
+                VlBuf b = VL_BUF_INIT;
+                if (!is_tmpfs && !streq_ptr(m->type, "bind") && !streq_ptr(m->type, "volume"))
+                        return cli_error(-EOPNOTSUPP, "%s mounts are not supported in remote mode yet",
+                                         m->type ?: "these");
+                if (!is_tmpfs && (!m->source || !*m->source))
+                        return cli_error(-EOPNOTSUPP,
+                                         "anonymous volumes are not supported in remote mode yet");
+                if (!is_tmpfs)
+                        r = vl_buf_append_str(&b, m->source) ?: vl_buf_append_char(&b, ':');
+                r = r ?: vl_buf_append_str(&b, m->destination ?: "");
+                for (size_t k = 0; r >= 0 && k < m->n_options; k++)
+                        r = vl_buf_append_char(&b, k == 0 ? ':' : ',')
+                                    ?: vl_buf_append_str(&b, m->options[k]);
+                r = r ?: vl_buf_append_char(&b, '\0');
+                r = r ?: vl_json_array_append(is_tmpfs ? tmpfs : volumes, vl_json_new_string(b.data));
+                vl_buf_free(&b);
+        }
+        if (r >= 0 && vl_json_array_length(volumes) > 0)
+                r = vl_json_object_set(o, "volume", TAKE_PTR(volumes));
+        if (r >= 0 && vl_json_array_length(tmpfs) > 0)
+                r = vl_json_object_set(o, "tmpfs", TAKE_PTR(tmpfs));
+        return r;
+}
+
 /* The Create record for the parsed options; -EOPNOTSUPP (printed) for options it cannot carry. */
 static int create_record(const ContainerCreateOptions *c, VlJson **ret) {
         _cleanup_(vl_json_unrefp) VlJson *o = vl_json_new_object(), *args = vl_json_new_array();
         char buf[64];
         int r = o && args ? 0 : -ENOMEM;
 
-        if (c->n_mounts > 0 || c->pod || c->runtime || c->n_dns > 0 || c->n_add_hosts > 0 ||
-            c->n_network_aliases > 0 || c->ip || c->mac_address || c->publish_all)
+        if (c->runtime || c->n_dns > 0 || c->n_add_hosts > 0 || c->n_network_aliases > 0 || c->ip ||
+            c->mac_address || c->publish_all)
                 return cli_error(-EOPNOTSUPP,
-                                 "volumes, mounts, pods, --runtime and network options are not supported in "
-                                 "remote mode yet");
+                                 "--runtime, --dns, --add-host, --network-alias, --ip, --mac-address "
+                                 "and --publish-all are not supported in remote mode yet");
+        r = r ?: mount_specs(c, o);
+        if (r < 0)
+                return r;
         r = r ?: vl_json_array_append(args, vl_json_new_string(c->image));
         for (size_t i = 0; r >= 0 && i < c->n_command; i++)
                 r = vl_json_array_append(args, vl_json_new_string(c->command[i]));
@@ -54,6 +92,7 @@ static int create_record(const ContainerCreateOptions *c, VlJson **ret) {
                 r = vl_json_object_set_string(o, "entrypoint", s);
         }
         r = r ?: set_str(o, "name", c->name);
+        r = r ?: set_str(o, "pod", c->pod);
         r = r ?: set_strv(o, "env", c->env, c->n_env);
         r = r ?: set_strv(o, "label", c->labels, c->n_labels);
         r = r ?: set_str(o, "user", c->user);
@@ -91,6 +130,18 @@ static int create_record(const ContainerCreateOptions *c, VlJson **ret) {
         return 0;
 }
 
+/* The client's file, as local mode writes it. */
+static int write_cidfile(const char *path, const char *id) {
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        size_t n = strlen(id);
+
+        if (fd < 0)
+                return cli_error(-errno, "opening cidfile %s: %s", path, strerror(errno));
+        if (write(fd, id, n) != (ssize_t)n)
+                return cli_error(-EIO, "writing cidfile %s: %s", path, strerror(errno));
+        return 0;
+}
+
 /* Parse and create; ret_id on success. 0, -1 after --help (printed by the local command), or an exit
  * code. */
 static int create_remote(Cli *cli, int argc, char **argv, CreateArgs *a, char ret_id[65]) {
@@ -108,8 +159,6 @@ static int create_remote(Cli *cli, int argc, char **argv, CreateArgs *a, char re
         }
         if (c == -2 || cli_check_args(cli, argc - optind, 1, INT32_MAX) < 0 || create_args_check(a) < 0)
                 return CLI_EXIT_ERROR;
-        if (a->cidfile)
-                return cli_error(CLI_EXIT_ERROR, "--cidfile is not supported in remote mode yet");
         a->o.image = argv[optind];
         for (int i = optind + 1; i < argc; i++)
                 if (strv_push(&a->o.command, &a->o.n_command, argv[i]) < 0)
@@ -123,6 +172,8 @@ static int create_remote(Cli *cli, int argc, char **argv, CreateArgs *a, char re
         if (r < 0)
                 return cli_engine_error(&err, r);
         snprintf(ret_id, 65, "%s", vl_json_get_string(vl_json_object_get(reply, "container")) ?: "");
+        if (a->cidfile && write_cidfile(a->cidfile, ret_id) < 0)
+                return CLI_EXIT_ERROR;
         return 0;
 }
 
@@ -143,26 +194,28 @@ int remote_run_command(Cli *cli, int argc, char **argv) {
         CreateArgs a = {};
         CpodError err = {};
         char id[65];
-        int r;
+        int r, code;
 
-        /* only --detach so far: say so before creating anything */
-        for (int i = 1; i < argc && !a.detach; i++) {
-                if (streq(argv[i], "--"))
-                        break;
-                a.detach = streq(argv[i], "-d") || streq(argv[i], "--detach") || streq(argv[i], "-dt") ||
-                           streq(argv[i], "-td") || streq(argv[i], "-di") || streq(argv[i], "-id") ||
-                           streq(argv[i], "--help") || streq(argv[i], "-h");
-        }
-        if (!a.detach)
-                return cli_error(CLI_EXIT_ERROR, "run without --detach is not supported in remote mode yet");
-        a.detach = false;
         r = create_remote(cli, argc, argv, &a, id);
-        create_args_done(&a);
-        if (r != 0)
+        if (r != 0) {
+                create_args_done(&a);
                 return r < 0 ? CLI_EXIT_OK : r;
-        r = remote_call(cli, "StartContainer", remote_params1("name", id), &reply, &err);
-        if (r < 0)
-                return cli_start_error(&err, r);
-        printf("%s\n", id);
-        return CLI_EXIT_OK;
+        }
+        if (a.detach) {
+                r = remote_call(cli, "StartContainer", remote_params1("name", id), &reply, &err);
+                code = r < 0 ? cli_start_error(&err, r) : CLI_EXIT_OK;
+                if (r >= 0)
+                        printf("%s\n", id);
+        } else
+                code = remote_attach(cli, id, true, a.o.interactive, a.o.tty, a.o.detach_keys, true);
+        /* as local mode: --rm removes a container that never ran, and one detached from */
+        if (a.o.rm && (r < 0 || !a.detach)) {
+                _cleanup_(vl_json_unrefp) VlJson *params = remote_params1("name", id);
+                CpodError ignored = {};
+                if (params && vl_json_object_set_bool(params, "force", true) >= 0 &&
+                    vl_json_object_set_bool(params, "removeVolumes", true) >= 0)
+                        (void)remote_call(cli, "RemoveContainer", TAKE_PTR(params), NULL, &ignored);
+        }
+        create_args_done(&a);
+        return code;
 }

@@ -1,12 +1,28 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Remote images: the listing of cmd-images.c (images-rows.h), its images from io.podman's Image records. */
+/*
+ * Remote images: the listing of cmd-images.c (images-rows.h), its images from io.podman's Image records;
+ * pull and push (PullImage, PushImage streamed with more), load, save and import (the archive crosses
+ * with SendFile/ReceiveFile on a connection of its own, then LoadImage, ImageSave or ImportImage), search,
+ * image exists, prune and tree; image export, mount and umount through io.cpod (ExportImageRootfs, then
+ * ReceiveFile; MountImage, UnmountImage, UnmountAllImages). login, logout and manifest inspect only touch
+ * the client's auth file and the registry: they run as in local mode.
+ */
+#include <fcntl.h>
 #include <string.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vl/varlink.h>
 
 #include "cmd-container.h"
+#include "cmd-load.h"
+#include "cmd-registry.h"
 #include "images-rows.h"
 #include "manifest.h"
 #include "output.h"
-#include "remote.h"
+#include "remote-ext.h"
+#include "transfer.h"
 
 static int remote_created_of(ImageSet *set, const char *ref, int64_t *ret, CpodError *err) {
         _cleanup_(vl_json_unrefp) VlJson *reply = NULL;
@@ -88,6 +104,849 @@ int remote_images(Cli *cli, int argc, char **argv) {
         return r < 0 ? cli_engine_error(&err, r) : CLI_EXIT_OK;
 }
 
+/* ---- streamed MoreResponse calls: pull, push, load, save ---- */
+
+/* errno of a Varlink error reply, as remote_call maps them. */
+static int stream_error(const char *error, const VlJson *reply, CpodError *err) {
+        const char *reason = vl_json_get_string(vl_json_object_get(reply, "reason"));
+        const char *short_name = strrchr(error, '.') ? strrchr(error, '.') + 1 : error;
+        int code = streq(short_name, "ImageNotFound") ? ENOENT
+                   : streq(short_name, "MethodNotImplemented") || streq(short_name, "MethodNotFound")
+                           ? ENOSYS
+                           : EIO;
+        if (code == ENOSYS)
+                return cpod_error(err, code, "the service does not implement %s", error);
+        return cpod_error(err, code, "%s", reason && *reason ? reason : error);
+}
+
+/*
+ * Call a method answering MoreResponse with more; each log line goes to stderr unless quiet, and *ret_id
+ * (malloc'ed) is the final reply's id.
+ */
+static int more_call(Cli *cli, const char *method, const VlJson *params, bool quiet, char **ret_id,
+                     CpodError *err) {
+        VlClient *c = remote_client(cli);
+        const char *error = NULL;
+        char full[96];
+        bool more = true;
+        int r;
+
+        *ret_id = NULL;
+        if (!c)
+                return cpod_error(err, ECONNREFUSED, "no connection to the service");
+        snprintf(full, sizeof(full), "io.podman.%s", method);
+        for (bool first = true; more; first = false) {
+                _cleanup_(vl_json_unrefp) VlJson *reply = NULL;
+                if (first) {
+                        r = vl_client_call(c, full, params, VL_CALL_MORE, &reply, &error);
+                        more = r == 0 && !error && vl_client_continues(c);
+                } else
+                        r = vl_client_next(c, &reply, &error, &more);
+                if (r < 0)
+                        return cpod_error(err, -r, "calling %s: %s", full, strerror(-r));
+                if (error)
+                        return stream_error(error, reply, err);
+                const VlJson *resp = vl_json_object_get(reply, "reply");
+                const VlJson *logs = vl_json_object_get(resp, "logs");
+                for (size_t i = 0; !quiet && i < vl_json_array_length(logs); i++) {
+                        const char *line = vl_json_get_string(vl_json_array_get(logs, i)) ?: "";
+                        size_t len = strlen(line);
+                        fprintf(stderr, "%s%s", line, len > 0 && line[len - 1] == '\n' ? "" : "\n");
+                }
+                const char *id = vl_json_get_string(vl_json_object_get(resp, "id"));
+                if (id && *id) {
+                        free(*ret_id);
+                        if (!(*ret_id = strdup(id)))
+                                return cpod_error(err, ENOMEM, "out of memory");
+                }
+        }
+        return 0;
+}
+
+/* ---- SendFile / ReceiveFile on a connection of their own (an upgrade ends a connection) ---- */
+
+static VlClient *transfer_client(Cli *cli) {
+        VlClient *saved = cli->client, *c;
+
+        cli->client = NULL;
+        c = remote_client(cli);
+        cli->client = saved;
+        return c;
+}
+
+/* Upgrade-call method on a new connection; on success *ret_fd is the raw socket and *ret_client must be
+ * freed once the transfer is over. */
+static int transfer_call(Cli *cli, const char *method, const VlJson *params, VlClient **ret_client,
+                         VlJson **ret_reply, int *ret_fd, char **ret_pending, size_t *ret_n,
+                         CpodError *err) {
+        VlClient *c = transfer_client(cli);
+        const char *error = NULL;
+        VlJson *reply = NULL;
+        int r;
+
+        if (!c)
+                return cpod_error(err, ECONNREFUSED, "no connection to the service");
+        r = vl_client_call(c, method, params, VL_CALL_UPGRADE, &reply, &error);
+        if (r < 0)
+                r = cpod_error(err, -r, "calling %s: %s", method, strerror(-r));
+        else if (error)
+                r = stream_error(error, reply, err);
+        else if ((r = vl_client_take_upgraded(c, ret_fd, ret_pending, ret_n)) < 0)
+                r = cpod_error(err, -r, "%s: %s", method, strerror(-r));
+        if (r < 0) {
+                vl_json_unref(reply);
+                vl_client_free(c);
+                return r;
+        }
+        *ret_client = c;
+        *ret_reply = reply;
+        return 0;
+}
+
+/* Send the file at path to the service's host; *ret_remote (malloc'ed) is where it landed there. */
+static int send_file(Cli *cli, const char *path, char **ret_remote, CpodError *err) {
+        _cleanup_(vl_json_unrefp) VlJson *params = vl_json_new_object(), *reply = NULL;
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        _cleanup_free_ char *pending = NULL, *buf = NULL;
+        VlClient *c = NULL;
+        size_t n_pending = 0;
+        struct stat st;
+        int sock = -1, r;
+
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return cpod_error_errno(err, errno, "open %s", path);
+        if (!S_ISREG(st.st_mode))
+                return cpod_error(err, EINVAL, "%s is not a regular file", path);
+        if (!params || vl_json_object_set_string(params, "type", "") < 0 ||
+            vl_json_object_set_int(params, "length", st.st_size) < 0 || !(buf = malloc(TRANSFER_CHUNK)))
+                return cpod_error(err, ENOMEM, "out of memory");
+        r = transfer_call(cli, "io.podman.SendFile", params, &c, &reply, &sock, &pending, &n_pending, err);
+        if (r < 0)
+                return r;
+        r = transfer_copy(sock, fd, (uint64_t)st.st_size, buf);
+        if (r < 0)
+                r = cpod_error(err, -r, "sending %s: %s", path,
+                               r == -EIO ? "the file shrank" : strerror(-r));
+        /* the acknowledgement: the path and ':' once everything is stored */
+        VlBuf ack = VL_BUF_INIT;
+        if (r >= 0 && vl_buf_append(&ack, pending, n_pending) < 0)
+                r = cpod_error(err, ENOMEM, "out of memory");
+        while (r >= 0 && !memchr(ack.data ?: "", ':', ack.len) && ack.len < 8192) {
+                ssize_t k = read(sock, buf, TRANSFER_CHUNK);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        r = cpod_error(err, EPIPE, "sending %s: the service did not store it", path);
+                else if (vl_buf_append(&ack, buf, (size_t)k) < 0)
+                        r = cpod_error(err, ENOMEM, "out of memory");
+        }
+        const char *handle = vl_json_get_string(vl_json_object_get(reply, "file_handle"));
+        if (r >= 0 && (!handle || !*handle))
+                r = cpod_error(err, EPROTO, "SendFile gave no file handle");
+        if (r >= 0 && !(*ret_remote = strdup(handle)))
+                r = cpod_error(err, ENOMEM, "out of memory");
+        vl_buf_free(&ack);
+        safe_close(sock);
+        vl_client_free(c);
+        return r;
+}
+
+int remote_receive_file(Cli *cli, const char *remote_path, int out_fd, CpodError *err) {
+        _cleanup_(vl_json_unrefp) VlJson *params = remote_params1("path", remote_path), *reply = NULL;
+        _cleanup_free_ char *pending = NULL, *buf = malloc(TRANSFER_CHUNK);
+        VlClient *c = NULL;
+        size_t n_pending = 0;
+        int sock = -1, r, w = 0;
+
+        if (!params || !buf || vl_json_object_set_bool(params, "delete", true) < 0)
+                return cpod_error(err, ENOMEM, "out of memory");
+        r = transfer_call(cli, "io.podman.ReceiveFile", params, &c, &reply, &sock, &pending, &n_pending,
+                          err);
+        if (r < 0)
+                return r;
+        int64_t left = vl_json_get_int(vl_json_object_get(reply, "len"));
+        if ((int64_t)n_pending > left)
+                n_pending = (size_t)left;
+        if (n_pending > 0 && out_fd >= 0)
+                w = transfer_write_all(out_fd, pending, n_pending);
+        left -= (int64_t)n_pending;
+        /* read to the end even when writing failed: the service removes the file once it is all sent */
+        while (left > 0) {
+                ssize_t k = read(sock, buf, left < TRANSFER_CHUNK ? (size_t)left : TRANSFER_CHUNK);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0) {
+                        r = cpod_error(err, EPIPE, "receiving %s: the connection closed early", remote_path);
+                        break;
+                }
+                if (w >= 0 && out_fd >= 0)
+                        w = transfer_write_all(out_fd, buf, (size_t)k);
+                left -= k;
+        }
+        if (r >= 0 && w < 0)
+                r = cpod_error(err, -w, "writing the archive: %s", strerror(-w));
+        safe_close(sock);
+        vl_client_free(c);
+        return r;
+}
+
+/* ---- load ---- */
+
+static int remote_load(Cli *cli, int argc, char **argv) {
+        static const struct option options[] = {
+                {"input", required_argument, NULL, 'i'},
+                {"quiet", no_argument, NULL, 'q'},
+                {"help", no_argument, NULL, 'h'},
+                {},
+        };
+        _cleanup_(vl_json_unrefp) VlJson *params = NULL;
+        _cleanup_free_ char *tmp = NULL, *remote = NULL, *ids = NULL;
+        const char *input = NULL;
+        CpodError err = {};
+        int c, r;
+
+        while ((c = cli_getopt(cli, argc, argv, "i:qh", options)) >= 0) {
+                if (c == 'h')
+                        return cli_command_help(cli, cli_load_options);
+                if (c == 'i')
+                        input = optarg;
+        }
+        if (c == -2 || cli_check_args(cli, argc - optind, 0, 0) < 0)
+                return CLI_EXIT_ERROR;
+        if (!input && isatty(STDIN_FILENO))
+                return cli_error(
+                        CLI_EXIT_ERROR,
+                        "cannot read from terminal, use command-line redirection or the --input flag");
+        if (!input || streq(input, "-")) {
+                r = cli_stdin_to_file(&tmp, &err);
+                if (r < 0)
+                        return cli_engine_error(&err, r);
+                input = tmp;
+        }
+        r = send_file(cli, input, &remote, &err);
+        if (tmp)
+                unlink(tmp);
+        if (r < 0)
+                return cli_engine_error(&err, r);
+        params = remote_params1("name", "");
+        if (!params || vl_json_object_set_string(params, "inputFile", remote) < 0 ||
+            vl_json_object_set_bool(params, "quiet", true) < 0 ||
+            vl_json_object_set_bool(params, "deleteFile", true) < 0)
+                return cli_error(CLI_EXIT_ERROR, "out of memory");
+        r = more_call(cli, "LoadImage", params, true, &ids, &err);
+        if (r < 0)
+                return cli_engine_error(&err, r);
+        /* the names (or IDs) loaded, comma-separated */
+        char **names = NULL;
+        size_t n = 0;
+        for (char *p = ids ?: "", *next; *p; p = next) {
+                size_t len = strcspn(p, ",");
+                next = p[len] ? p + len + 1 : p + len;
+                p[len] = '\0';
+                if (*p && strv_push(&names, &n, p) < 0) {
+                        cli_print_loaded(names, n);
+                        return cli_error(CLI_EXIT_ERROR, "out of memory");
+                }
+        }
+        cli_print_loaded(names, n);
+        return CLI_EXIT_OK;
+}
+
+/* ---- save ---- */
+
+static int remote_save(Cli *cli, int argc, char **argv) {
+        enum { ARG_FORMAT = 0x100, ARG_COMPRESS };
+        static const struct option options[] = {
+                {"compress", no_argument, NULL, ARG_COMPRESS},
+                {"format", required_argument, NULL, ARG_FORMAT},
+                {"multi-image-archive", no_argument, NULL, 'm'},
+                {"output", required_argument, NULL, 'o'},
+                {"quiet", no_argument, NULL, 'q'},
+                {"help", no_argument, NULL, 'h'},
+                {},
+        };
+        _cleanup_(vl_json_unrefp) VlJson *params = vl_json_new_object(), *o = vl_json_new_object(),
+                                         *more = vl_json_new_array();
+        _cleanup_free_ char *remote = NULL;
+        ImageFormat format = IMAGE_FORMAT_DOCKER_ARCHIVE;
+        const char *output = NULL, *format_name = "docker-archive";
+        bool multi = false;
+        CpodError err = {};
+        int c, r;
+
+        while ((c = cli_getopt(cli, argc, argv, "mo:qh", options)) >= 0) {
+                if (c == 'h')
+                        return remote_local_help(cli, argc, argv);
+                if (c == 'o')
+                        output = optarg;
+                else if (c == 'm')
+                        multi = true;
+                else if (c == ARG_FORMAT && cli_parse_save_format(format_name = optarg, &format) < 0)
+                        return cli_error(CLI_EXIT_ERROR,
+                                         "unsupported format \"%s\" (docker-archive, "
+                                         "oci-archive, oci-dir)",
+                                         optarg);
+        }
+        if (c == -2 || cli_check_args(cli, argc - optind, 1, INT32_MAX) < 0)
+                return CLI_EXIT_ERROR;
+        if (multi && format != IMAGE_FORMAT_DOCKER_ARCHIVE)
+                return cli_error(CLI_EXIT_ERROR,
+                                 "--multi-image-archive can only be used with docker-archive");
+        if (!output && format == IMAGE_FORMAT_OCI_DIR)
+                return cli_error(CLI_EXIT_ERROR, "--output is required for %s", format_name);
+        if (format == IMAGE_FORMAT_OCI_DIR)
+                return cli_error(CLI_EXIT_ERROR,
+                                 "save --format oci-dir is not supported in remote mode yet");
+        if ((!output || streq(output, "-")) && isatty(STDOUT_FILENO))
+                return cli_error(CLI_EXIT_ERROR, "refusing to save to terminal. Use -o flag or redirect");
+        if (!params || !o || !more)
+                return cli_error(CLI_EXIT_ERROR, "out of memory");
+        for (int i = optind + 1; i < argc; i++)
+                if (vl_json_array_append(more, vl_json_new_string(argv[i])) < 0)
+                        return cli_error(CLI_EXIT_ERROR, "out of memory");
+        if (vl_json_object_set_string(o, "name", argv[optind]) < 0 ||
+            vl_json_object_set_string(o, "format", format_name) < 0 ||
+            vl_json_object_set_string(o, "output", "") < 0 ||
+            vl_json_object_set_string(o, "outputType", "") < 0 ||
+            vl_json_object_set(o, "moreTags", TAKE_PTR(more)) < 0 ||
+            vl_json_object_set_bool(o, "quiet", true) < 0 ||
+            vl_json_object_set_bool(o, "compress", false) < 0 ||
+            vl_json_object_set(params, "options", TAKE_PTR(o)) < 0)
+                return cli_error(CLI_EXIT_ERROR, "out of memory");
+        r = more_call(cli, "ImageSave", params, true, &remote, &err);
+        if (r == -ENOENT)
+                return cli_image_error(argv[optind], &err, r);
+        if (r < 0)
+                return cli_engine_error(&err, r);
+        if (!remote)
+                return cli_error(CLI_EXIT_ERROR, "the service did not say where it saved the image");
+        _cleanup_close_ int fd = -1;
+        if (output && !streq(output, "-")) {
+                fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
+                if (fd < 0) {
+                        r = cpod_error_errno(&err, errno, "creating `%s`", output);
+                        /* fetch it anyway, into nothing, so that it is removed from the service's host */
+                        CpodError ignored = {};
+                        (void)remote_receive_file(cli, remote, -1, &ignored);
+                        return cli_engine_error(&err, r);
+                }
+        }
+        fflush(stdout);
+        r = remote_receive_file(cli, remote, fd >= 0 ? fd : STDOUT_FILENO, &err);
+        return r < 0 ? cli_engine_error(&err, r) : CLI_EXIT_OK;
+}
+
+/* ---- import ---- */
+
+static int remote_import(Cli *cli, int argc, char **argv) {
+        static const struct option options[] = {
+                {"change", required_argument, NULL, 'c'},
+                {"message", required_argument, NULL, 'm'},
+                {"quiet", no_argument, NULL, 'q'},
+                {"help", no_argument, NULL, 'h'},
+                {},
+        };
+        _cleanup_(vl_json_unrefp) VlJson *params = vl_json_new_object(), *changes = vl_json_new_array(),
+                                         *reply = NULL;
+        _cleanup_free_ char *tmp = NULL, *remote = NULL;
+        const char *message = "";
+        CpodError err = {};
+        int c, r;
+
+        while ((c = cli_getopt(cli, argc, argv, "c:m:qh", options)) >= 0) {
+                if (c == 'h')
+                        return remote_local_help(cli, argc, argv);
+                if (c == 'm')
+                        message = optarg;
+                else if (c == 'c' && vl_json_array_append(changes, vl_json_new_string(optarg)) < 0)
+                        return cli_error(CLI_EXIT_ERROR, "out of memory");
+        }
+        if (c == -2 || cli_check_args(cli, argc - optind, 1, 2) < 0)
+                return CLI_EXIT_ERROR;
+        const char *source = argv[optind];
+        if (streq(source, "-") && isatty(STDIN_FILENO))
+                return cli_error(CLI_EXIT_ERROR, "cannot read from terminal, use command-line redirection");
+        if (streq(source, "-")) {
+                r = cli_stdin_to_file(&tmp, &err);
+                if (r < 0)
+                        return cli_engine_error(&err, r);
+                source = tmp;
+        }
+        r = send_file(cli, source, &remote, &err);
+        if (tmp)
+                unlink(tmp);
+        if (r < 0)
+                return cli_engine_error(&err, r);
+        if (!params || !changes || vl_json_object_set_string(params, "source", remote) < 0 ||
+            vl_json_object_set_string(params, "reference", optind + 1 < argc ? argv[optind + 1] : "") < 0 ||
+            vl_json_object_set_string(params, "message", message) < 0 ||
+            vl_json_object_set(params, "changes", TAKE_PTR(changes)) < 0 ||
+            vl_json_object_set_bool(params, "delete", true) < 0)
+                return cli_error(CLI_EXIT_ERROR, "out of memory");
+        r = remote_call(cli, "ImportImage", TAKE_PTR(params), &reply, &err);
+        if (r < 0)
+                return cli_engine_error(&err, r);
+        const char *id = vl_json_get_string(vl_json_object_get(reply, "image")) ?: "";
+        printf("%s%s\n", startswith(id, "sha256:") ? "" : "sha256:", id);
+        return CLI_EXIT_OK;
+}
+
+/* ---- pull, push ---- */
+
+/* The registry options remote mode accepts: --creds goes to the service, the rest is the service's
+ * configuration (its registries.conf and auth file). */
+enum {
+        ARG_AUTHFILE = 0x200,
+        ARG_CERT_DIR,
+        ARG_CREDS,
+        ARG_TLS_VERIFY,
+        ARG_PLATFORM,
+        ARG_IGNORED,
+        ARG_DIGESTFILE,
+        ARG_FORMAT,
+        ARG_LIMIT,
+        ARG_LIST_TAGS,
+        ARG_NO_TRUNC,
+};
+
+#define REMOTE_REGISTRY_LONGOPTS                                                   \
+        {"authfile", required_argument, NULL, ARG_AUTHFILE},                       \
+                {"cert-dir", required_argument, NULL, ARG_CERT_DIR},               \
+                {"creds", required_argument, NULL, ARG_CREDS},                     \
+                {"tls-verify", optional_argument, NULL, ARG_TLS_VERIFY},           \
+                {"disable-content-trust", optional_argument, NULL, ARG_IGNORED}, { \
+                "help", no_argument, NULL, 'h'                                     \
+        }
+
+static int check_tls_verify(int c) {
+        bool b;
+        if (c == ARG_TLS_VERIFY && cli_parse_bool(optarg, &b) < 0)
+                return cli_error(CLI_EXIT_ERROR, "invalid argument \"%s\" for \"--tls-verify\" flag",
+                                 optarg);
+        return 0;
+}
+
+/* PullImage's AuthConfig from --creds "user[:password]". */
+static VlJson *pull_params(const char *name, const char *creds) {
+        VlJson *p = remote_params1("name", name), *auth = vl_json_new_object();
+        const char *colon = creds ? strchr(creds, ':') : NULL;
+        _cleanup_free_ char *user =
+                creds ? strndup(creds, colon ? (size_t)(colon - creds) : strlen(creds)) : strdup("");
+        if (!p || !auth || !user || vl_json_object_set_string(auth, "username", user) < 0 ||
+            vl_json_object_set_string(auth, "password", colon ? colon + 1 : "") < 0 ||
+            vl_json_object_set(p, "creds", TAKE_PTR(auth)) < 0) {
+                vl_json_unref(auth);
+                return vl_json_unref(p);
+        }
+        return p;
+}
+
+static int pull_one(Cli *cli, const char *name, const char *creds, bool quiet) {
+        _cleanup_(vl_json_unrefp) VlJson *params = pull_params(name, creds);
+        _cleanup_free_ char *id = NULL;
+        CpodError err = {};
+        int r;
+
+        if (!params)
+                return cli_error(CLI_EXIT_ERROR, "out of memory");
+        r = more_call(cli, "PullImage", params, quiet, &id, &err);
+        if (r < 0)
+                return cli_engine_error(&err, r);
+        if (id)
+                printf("%s\n", id);
+        return CLI_EXIT_OK;
+}
+
+static int remote_pull(Cli *cli, int argc, char **argv) {
+        static const struct option options[] = {
+                REMOTE_REGISTRY_LONGOPTS,
+                {"all-tags", no_argument, NULL, 'a'},
+                {"arch", required_argument, NULL, ARG_PLATFORM},
+                {"os", required_argument, NULL, ARG_PLATFORM},
+                {"variant", required_argument, NULL, ARG_PLATFORM},
+                {"platform", required_argument, NULL, ARG_PLATFORM},
+                {"quiet", no_argument, NULL, 'q'},
+                {},
+        };
+        const char *creds = NULL;
+        bool quiet = false, all_tags = false;
+        int c, status = CLI_EXIT_OK;
+
+        while ((c = cli_getopt(cli, argc, argv, "aqh", options)) >= 0) {
+                if (c == 'h')
+                        return remote_local_help(cli, argc, argv);
+                if (check_tls_verify(c) < 0)
+                        return CLI_EXIT_ERROR;
+                if (c == 'a')
+                        all_tags = true;
+                else if (c == 'q')
+                        quiet = true;
+                else if (c == ARG_CREDS)
+                        creds = optarg;
+                else if (c == ARG_PLATFORM)
+                        return cli_error(CLI_EXIT_ERROR,
+                                         "choosing a platform is not supported in remote mode yet");
+        }
+        if (c == -2 || cli_check_args(cli, argc - optind, 1, INT32_MAX) < 0)
+                return CLI_EXIT_ERROR;
+        for (int i = optind; i < argc && status == CLI_EXIT_OK; i++) {
+                if (!all_tags) {
+                        status = pull_one(cli, argv[i], creds, quiet);
+                        continue;
+                }
+                /* io.podman pulls one reference at a time: list the tags here, pull each there */
+                RegistryOptions o = {
+                        .tls_verify = -1, .registries_conf = cli->options.registries_conf, .creds = creds};
+                SearchResult *v = NULL;
+                size_t n = 0;
+                CpodError err = {};
+                if (strchr(argv[i] + strcspn(argv[i], "/"), ':') || strchr(argv[i], '@'))
+                        return cli_error(CLI_EXIT_ERROR,
+                                         "%s: tag or digest can't be used with --all-tags flag", argv[i]);
+                int r = registry_search(argv[i], &o, true, 0, &v, &n, &err);
+                if (r < 0)
+                        return cli_engine_error(&err, r);
+                for (size_t j = 0; j < n && status == CLI_EXIT_OK; j++) {
+                        _cleanup_free_ char *tagged = NULL;
+                        if (asprintf(&tagged, "%s:%s", v[j].name, v[j].tag) < 0)
+                                status = cli_error(CLI_EXIT_ERROR, "out of memory");
+                        else
+                                status = pull_one(cli, tagged, creds, quiet);
+                }
+                search_results_free(v, n);
+        }
+        return status;
+}
+
+static int remote_push(Cli *cli, int argc, char **argv) {
+        static const struct option options[] = {
+                REMOTE_REGISTRY_LONGOPTS,
+                {"quiet", no_argument, NULL, 'q'},
+                {"digestfile", required_argument, NULL, ARG_DIGESTFILE},
+                {"remove-signatures", no_argument, NULL, ARG_IGNORED},
+                {},
+        };
+        _cleanup_(vl_json_unrefp) VlJson *params = NULL;
+        _cleanup_free_ char *digest = NULL;
+        const char *digestfile = NULL;
+        bool quiet = false;
+        CpodError err = {};
+        int c, r;
+
+        while ((c = cli_getopt(cli, argc, argv, "qh", options)) >= 0) {
+                if (c == 'h')
+                        return remote_local_help(cli, argc, argv);
+                if (check_tls_verify(c) < 0)
+                        return CLI_EXIT_ERROR;
+                if (c == 'q')
+                        quiet = true;
+                else if (c == ARG_DIGESTFILE)
+                        digestfile = optarg;
+                else if (c == ARG_CREDS)
+                        return cli_error(
+                                CLI_EXIT_ERROR,
+                                "push --creds is not supported in remote mode: log in on the service's "
+                                "host");
+        }
+        if (c == -2 || cli_check_args(cli, argc - optind, 1, 2) < 0)
+                return CLI_EXIT_ERROR;
+        params = remote_params1("name", argv[optind]);
+        if (!params ||
+            vl_json_object_set_string(params, "tag", argc - optind > 1 ? argv[optind + 1] : "") < 0 ||
+            vl_json_object_set_bool(params, "compress", false) < 0 ||
+            vl_json_object_set_string(params, "format", "") < 0 ||
+            vl_json_object_set_bool(params, "removeSignatures", false) < 0 ||
+            vl_json_object_set_string(params, "signBy", "") < 0)
+                return cli_error(CLI_EXIT_ERROR, "out of memory");
+        r = more_call(cli, "PushImage", params, quiet, &digest, &err);
+        if (r == -ENOENT)
+                return cli_image_error(argv[optind], &err, r);
+        if (r < 0)
+                return cli_engine_error(&err, r);
+        if (digestfile && digest) {
+                FILE *f = fopen(digestfile, "we");
+                if (!f || fputs(digest, f) < 0 || fclose(f) != 0)
+                        return cli_error(CLI_EXIT_ERROR, "failed to write digest to file \"%s\": %m",
+                                         digestfile);
+        }
+        return CLI_EXIT_OK;
+}
+
+/* ---- search ---- */
+
+static int remote_search(Cli *cli, int argc, char **argv) {
+        static const struct option options[] = {
+                REMOTE_REGISTRY_LONGOPTS,
+                {"format", required_argument, NULL, ARG_FORMAT},
+                {"limit", required_argument, NULL, ARG_LIMIT},
+                {"list-tags", no_argument, NULL, ARG_LIST_TAGS},
+                {"no-trunc", no_argument, NULL, ARG_NO_TRUNC},
+                {"filter", required_argument, NULL, ARG_IGNORED},
+                {},
+        };
+        _cleanup_(vl_json_unrefp) VlJson *params = vl_json_new_object(), *reply = NULL;
+        Output out = {};
+        long long limit = 0;
+        CpodError err = {};
+        int c, r;
+
+        while ((c = cli_getopt(cli, argc, argv, "h", options)) >= 0) {
+                if (c == 'h' || c == ARG_LIST_TAGS) {
+                        /* io.podman has no tag listing: the client asks the registry, as login does */
+                        optind = 0;
+                        return cmd_search(cli, argc, argv);
+                }
+                if (check_tls_verify(c) < 0)
+                        return CLI_EXIT_ERROR;
+                if (c == ARG_FORMAT)
+                        out.format = optarg;
+                else if (c == ARG_LIMIT) {
+                        char *end;
+                        limit = strtoll(optarg, &end, 10);
+                        if (*end || limit < 0)
+                                return cli_error(CLI_EXIT_ERROR,
+                                                 "invalid argument \"%s\" for \"--limit\" flag", optarg);
+                }
+        }
+        if (c == -2 || cli_check_args(cli, argc - optind, 1, 1) < 0)
+                return CLI_EXIT_ERROR;
+        VlJson *filter = vl_json_new_object();
+        if (!params || !filter || vl_json_object_set(params, "filter", filter) < 0 ||
+            vl_json_object_set_string(params, "query", argv[optind]) < 0 ||
+            (limit > 0 && vl_json_object_set_int(params, "limit", limit) < 0))
+                return cli_error(CLI_EXIT_ERROR, "out of memory");
+        r = remote_call(cli, "SearchImages", TAKE_PTR(params), &reply, &err);
+        if (r < 0)
+                return cli_engine_error(&err, r);
+        const VlJson *results = vl_json_object_get(reply, "results");
+        size_t n = vl_json_array_length(results);
+        _cleanup_free_ SearchResult *v = calloc(n ?: 1, sizeof(SearchResult));
+        if (!v)
+                return cli_error(CLI_EXIT_ERROR, "out of memory");
+        for (size_t i = 0; i < n; i++)
+                v[i].name = (char *)(vl_json_get_string(
+                                             vl_json_object_get(vl_json_array_get(results, i), "name"))
+                                             ?: "");
+        r = cli_search_print(&out, v, n, false, &err);
+        return r < 0 ? cli_engine_error(&err, r) : CLI_EXIT_OK;
+}
+
+/* ---- image exists, image prune ---- */
+
+static int remote_image_exists(Cli *cli, int argc, char **argv) {
+        /* --remote asks the image's registry, from the client, as manifest inspect does */
+        for (int i = 1; i < argc && !streq(argv[i], "--"); i++)
+                if (streq(argv[i], "--remote"))
+                        return cli_image_exists_remote(cli, argc, argv);
+        return remote_exists(cli, argc, argv, NULL, false, "ImageExists");
+}
+
+static int remote_image_prune(Cli *cli, int argc, char **argv) {
+        static const struct option options[] = {
+                {"all", no_argument, NULL, 'a'},
+                {"filter", required_argument, NULL, 'F'},
+                {"force", no_argument, NULL, 'f'},
+                {"help", no_argument, NULL, 'h'},
+                {},
+        };
+        _cleanup_(vl_json_unrefp) VlJson *params = vl_json_new_object(), *reply = NULL;
+        bool all = false, force = false;
+        CpodError err = {};
+        int c, r;
+
+        while ((c = cli_getopt(cli, argc, argv, "afh", options)) >= 0) {
+                if (c == 'h')
+                        return remote_local_help(cli, argc, argv);
+                if (c == 'F')
+                        return cli_error(CLI_EXIT_ERROR, "unsupported image filter \"%s\"", optarg);
+                all = all || c == 'a';
+                force = force || c == 'f';
+        }
+        if (c == -2 || cli_check_args(cli, argc - optind, 0, 0) < 0)
+                return CLI_EXIT_ERROR;
+        if (!force &&
+            !cli_confirm(all ? "WARNING! This command removes all images without at least one "
+                               "container associated with them.\nAre you sure you want to continue?"
+                             : "WARNING! This command removes all dangling images.\nAre you sure you "
+                               "want to continue?"))
+                return CLI_EXIT_OK;
+        if (!params || vl_json_object_set_bool(params, "all", all) < 0 ||
+            vl_json_object_set(params, "filter", vl_json_new_array()) < 0)
+                return cli_error(CLI_EXIT_ERROR, "out of memory");
+        r = remote_call(cli, "ImagesPrune", TAKE_PTR(params), &reply, &err);
+        if (r < 0)
+                return cli_engine_error(&err, r);
+        const VlJson *ids = vl_json_object_get(reply, "pruned");
+        for (size_t i = 0; i < vl_json_array_length(ids); i++)
+                puts(vl_json_get_string(vl_json_array_get(ids, i)) ?: "");
+        return CLI_EXIT_OK;
+}
+
+/* ---- image tree ---- */
+
+static int remote_image_tree(Cli *cli, int argc, char **argv) {
+        static const struct option options[] = {
+                {"whatrequires", no_argument, NULL, 'w'},
+                {"help", no_argument, NULL, 'h'},
+                {},
+        };
+        _cleanup_(vl_json_unrefp) VlJson *params = NULL, *reply = NULL;
+        CpodError err = {};
+        int r;
+
+        r = remote_help_only(cli, argc, argv, "h", options, 1, 1);
+        if (r != 0)
+                return r < 0 ? CLI_EXIT_OK : r;
+        params = remote_params1("name", argv[optind]);
+        if (!params || vl_json_object_set_bool(params, "whatRequires", false) < 0)
+                return cli_error(CLI_EXIT_ERROR, "out of memory");
+        r = remote_call(cli, "ImageTree", TAKE_PTR(params), &reply, &err);
+        if (r == -ENOENT)
+                return cli_image_error(argv[optind], &err, r);
+        if (r < 0)
+                return cli_engine_error(&err, r);
+        fputs(vl_json_get_string(vl_json_object_get(reply, "tree")) ?: "", stdout);
+        return CLI_EXIT_OK;
+}
+
+/* ---- image export, mount, umount (io.cpod) ---- */
+
+/* ExportImageRootfs writes the tar to a temporary file on the service's host; it is fetched with
+ * ReceiveFile, which removes it. Errors read as local mode's: the output file is opened after the export,
+ * as image_export opens it after mounting the image. */
+static int remote_image_export(Cli *cli, int argc, char **argv) {
+        static const struct option options[] = {
+                {"output", required_argument, NULL, 'o'},
+                {"help", no_argument, NULL, 'h'},
+                {},
+        };
+        _cleanup_(vl_json_unrefp) VlJson *params = NULL, *reply = NULL;
+        _cleanup_close_ int fd = -1;
+        const char *output = NULL, *ref, *remote;
+        CpodError err = {};
+        int r = remote_args_value(cli, argc, argv, "o:h", options, 'o', &output, 1, 1);
+
+        if (r != 0)
+                return r < 0 ? CLI_EXIT_OK : r;
+        ref = argv[optind];
+        if ((!output || streq(output, "-")) && isatty(STDOUT_FILENO))
+                return cli_error(CLI_EXIT_ERROR, "refusing to export to terminal. Use -o flag or redirect");
+        params = remote_params1("name", ref);
+        if (!params || vl_json_object_set_string(params, "path", "") < 0)
+                return cli_error(CLI_EXIT_ERROR, "out of memory");
+        r = remote_cpod_call(cli, "ExportImageRootfs", TAKE_PTR(params), &reply, &err);
+        remote = vl_json_get_string(vl_json_object_get(reply, "tarfile"));
+        if (r >= 0 && (!remote || !*remote))
+                r = cpod_error(&err, EPROTO, "the service did not say where it exported the image");
+        if (r >= 0 && output && !streq(output, "-")) {
+                fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
+                if (fd < 0) {
+                        r = cpod_error_errno(&err, errno, "open `%s`", output);
+                        (void)cpod_error_wrap(&err, "export `%s`", ref);
+                        /* fetch it anyway, into nothing, so that it is removed from the service's host */
+                        CpodError ignored = {};
+                        (void)remote_receive_file(cli, remote, -1, &ignored);
+                }
+        }
+        if (r >= 0) {
+                fflush(stdout);
+                r = remote_receive_file(cli, remote, fd >= 0 ? fd : STDOUT_FILENO, &err);
+                if (r < 0 && fd >= 0)
+                        (void)unlink(output);
+        }
+        if (r == -ENOENT)
+                return cli_image_error(ref, &err, r);
+        return r < 0 ? cli_engine_error(&err, r) : CLI_EXIT_OK;
+}
+
+static int remote_image_mount(Cli *cli, int argc, char **argv) {
+        int r;
+
+        r = remote_help_only(cli, argc, argv, NULL, NULL, 1, INT32_MAX);
+        if (r != 0)
+                return r < 0 ? CLI_EXIT_OK : r;
+        for (int i = optind; i < argc; i++) {
+                _cleanup_(vl_json_unrefp) VlJson *reply = NULL;
+                CpodError err = {};
+                r = remote_cpod_call(cli, "MountImage", remote_params1("name", argv[i]), &reply, &err);
+                if (r < 0)
+                        return cli_image_error(argv[i], &err, r);
+                puts(vl_json_get_string(vl_json_object_get(reply, "path")) ?: "");
+        }
+        return CLI_EXIT_OK;
+}
+
+static int remote_image_unmount(Cli *cli, int argc, char **argv) {
+        _cleanup_(vl_json_unrefp) VlJson *reply = NULL;
+        bool all, force;
+        int status = CLI_EXIT_OK;
+        CpodError err = {};
+
+        int r = cli_image_unmount_args(cli, argc, argv, &all, &force);
+        if (r != 0)
+                return r < 0 ? CLI_EXIT_OK : r;
+        if (all) {
+                r = remote_cpod_call(cli, "UnmountAllImages", NULL, &reply, &err);
+                if (r < 0)
+                        return cli_engine_error(&err, r);
+                const VlJson *ids = vl_json_object_get(reply, "ids");
+                for (size_t i = 0; i < vl_json_array_length(ids); i++)
+                        puts(vl_json_get_string(vl_json_array_get(ids, i)) ?: "");
+                return CLI_EXIT_OK;
+        }
+        for (int i = optind; i < argc; i++) {
+                VlJson *params = remote_params1("name", argv[i]);
+                if (!params || vl_json_object_set_bool(params, "force", force) < 0) {
+                        vl_json_unref(params);
+                        return cli_error(CLI_EXIT_ERROR, "out of memory");
+                }
+                reply = vl_json_unref(reply);
+                r = remote_cpod_call(cli, "UnmountImage", params, &reply, &err);
+                if (r < 0) {
+                        status = cli_image_error(argv[i], &err, r);
+                        continue;
+                }
+                puts(vl_json_get_string(vl_json_object_get(reply, "id")) ?: "");
+        }
+        return status;
+}
+
+/* ---- commands that never touch the store: as in local mode ---- */
+
+static int remote_login(Cli *cli, int argc, char **argv) {
+        return cmd_login(cli, argc, argv);
+}
+
+static int remote_logout(Cli *cli, int argc, char **argv) {
+        return cmd_logout(cli, argc, argv);
+}
+
+static int remote_manifest_inspect(Cli *cli, int argc, char **argv) {
+        return cmd_manifest_inspect(cli, argc, argv);
+}
+
 const RemoteCommand remote_image_commands[] = {
+        {"pull", remote_pull},
+        {"image pull", remote_pull},
+        {"push", remote_push},
+        {"image push", remote_push},
+        {"load", remote_load},
+        {"image load", remote_load},
+        {"save", remote_save},
+        {"image save", remote_save},
+        {"import", remote_import},
+        {"image import", remote_import},
+        {"search", remote_search},
+        {"image search", remote_search},
+        {"image exists", remote_image_exists},
+        {"image prune", remote_image_prune},
+        {"image tree", remote_image_tree},
+        {"image export", remote_image_export},
+        {"image mount", remote_image_mount},
+        {"image umount", remote_image_unmount},
+        {"image unmount", remote_image_unmount},
+        {"login", remote_login},
+        {"logout", remote_logout},
+        {"manifest inspect", remote_manifest_inspect},
         {},
 };

@@ -169,10 +169,8 @@ static int inspect_typed(Cli *cli, int argc, char **argv, const char *type) {
         int r;
 
         r = inspect_parse_args(cli, argc, argv, &type, &format);
-        if (r < 0) {
-                optind = 0;
-                return cli->command->run(cli, argc, argv);
-        }
+        if (r < 0)
+                return remote_local_help(cli, argc, argv);
         if (r > 0)
                 return r;
         if (!remote_client(cli))
@@ -340,8 +338,7 @@ int remote_history(Cli *cli, int argc, char **argv) {
                         a.quiet = true;
                         break;
                 case 'h':
-                        optind = 0;
-                        return cmd_history(cli, argc, argv);
+                        return remote_local_help(cli, argc, argv);
                 }
         }
         if (c == -2 || cli_check_args(cli, argc - optind, 1, 1) < 0)

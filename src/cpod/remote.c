@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Remote mode: the connection, the calls, the command table, and the commands that print little (version,
- * tag, untag, rmi, the lifecycle commands, wait, logs, create and run --detach). */
+ * tag, untag, rmi, the lifecycle commands, start, wait, logs). */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +10,7 @@
 
 #include "cmd-container.h"
 #include "manifest.h"
-#include "remote.h"
+#include "remote-ext.h"
 
 #define IFACE "io.podman."
 
@@ -70,26 +70,31 @@ VlJson *remote_params1(const char *key, const char *value) {
         return p;
 }
 
-/* errno for a Varlink error name. */
+/* errno for an io.podman, io.cpod or org.varlink.service error name. */
 static int error_code(const char *name) {
+        static const struct {
+                const char *name;
+                int code;
+        } map[] = {
+                {"ContainerNotFound", ENOENT},    {"ImageNotFound", ENOENT},
+                {"PodNotFound", ENOENT},          {"VolumeNotFound", ENOENT},
+                {"NetworkNotFound", ENOENT},      {"NetworkAlreadyExists", EEXIST},
+                {"NetworkInUse", EBUSY},          {"InvalidState", EBUSY},
+                {"NoContainerRunning", EINVAL},   {"InvalidKube", EINVAL},
+                {"InvalidParameter", EINVAL},     {"MethodNotFound", ENOSYS},
+                {"MethodNotImplemented", ENOSYS}, {"InterfaceNotFound", ENOSYS},
+        };
         const char *short_name = strrchr(name, '.') ? strrchr(name, '.') + 1 : name;
 
-        if (streq(short_name, "ContainerNotFound") || streq(short_name, "ImageNotFound") ||
-            streq(short_name, "PodNotFound") || streq(short_name, "VolumeNotFound"))
-                return ENOENT;
-        if (streq(short_name, "InvalidState"))
-                return EBUSY;
-        if (streq(short_name, "NoContainerRunning"))
-                return EINVAL;
-        if (streq(short_name, "MethodNotFound") || streq(short_name, "MethodNotImplemented") ||
-            streq(short_name, "InterfaceNotFound"))
-                return ENOSYS;
-        if (streq(short_name, "InvalidParameter"))
-                return EINVAL;
+        for (size_t i = 0; i < ELEMENTSOF(map); i++)
+                if (streq(short_name, map[i].name))
+                        return map[i].code;
         return EIO;
 }
 
-int remote_call(Cli *cli, const char *method, VlJson *params, VlJson **ret, CpodError *err) {
+/* The one call path of remote mode: iface is "io.podman." or "io.cpod.". */
+static int call_iface(Cli *cli, const char *iface, const char *method, VlJson *params, unsigned flags,
+                      VlJson **ret, CpodError *err) {
         _cleanup_(vl_json_unrefp) VlJson *p = params, *reply = NULL;
         char full[128];
         const char *error = NULL;
@@ -100,8 +105,8 @@ int remote_call(Cli *cli, const char *method, VlJson *params, VlJson **ret, Cpod
                 *ret = NULL;
         if (!c)
                 return cpod_error(err, ECONNREFUSED, "no connection to the service");
-        snprintf(full, sizeof(full), IFACE "%s", method);
-        r = vl_client_call(c, full, p, 0, &reply, &error);
+        snprintf(full, sizeof(full), "%s%s", iface, method);
+        r = vl_client_call(c, full, p, flags, &reply, &error);
         if (r < 0)
                 return cpod_error(err, -r, "calling %s: %s", full, strerror(-r));
         if (error) {
@@ -111,11 +116,112 @@ int remote_call(Cli *cli, const char *method, VlJson *params, VlJson **ret, Cpod
                         return cpod_error(err, code, "%s", reason);
                 if (code == ENOSYS)
                         return cpod_error(err, code, "the service does not implement %s", full);
+                if (streq(error, "org.varlink.service.InvalidParameter"))
+                        return cpod_error(err, code, "%s: invalid parameter %s", full,
+                                          vl_json_get_string(vl_json_object_get(reply, "parameter")) ?: "");
                 return cpod_error(err, code, "%s", error);
         }
         if (ret)
                 *ret = TAKE_PTR(reply);
         return 0;
+}
+
+int remote_call(Cli *cli, const char *method, VlJson *params, VlJson **ret, CpodError *err) {
+        return call_iface(cli, IFACE, method, params, 0, ret, err);
+}
+
+int remote_call_flags(Cli *cli, const char *method, VlJson *params, unsigned flags, VlJson **ret,
+                      CpodError *err) {
+        return call_iface(cli, IFACE, method, params, flags, ret, err);
+}
+
+int remote_cpod_call(Cli *cli, const char *method, VlJson *params, VlJson **ret, CpodError *err) {
+        return call_iface(cli, "io.cpod.", method, params, 0, ret, err);
+}
+
+int remote_cpod_call_flags(Cli *cli, const char *method, VlJson *params, unsigned flags, VlJson **ret,
+                           CpodError *err) {
+        return call_iface(cli, "io.cpod.", method, params, flags, ret, err);
+}
+
+int remote_take_socket(Cli *cli, char **ret_pending, size_t *ret_n, CpodError *err) {
+        int sock = -1;
+        int r = vl_client_take_upgraded(cli->client, &sock, ret_pending, ret_n);
+
+        remote_close(cli);
+        return r < 0 ? cpod_error(err, -r, "taking over the connection: %s", strerror(-r)) : sock;
+}
+
+int remote_local_help(Cli *cli, int argc, char **argv) {
+        optind = 0;
+        return cli->command->run(cli, argc, argv);
+}
+
+int remote_args_value(Cli *cli, int argc, char **argv, const char *shortopts, const struct option *options,
+                      int value_opt, const char **ret_value, int min, int max) {
+        static const struct option help_only[] = {
+                {"help", no_argument, NULL, 'h'},
+                {},
+        };
+        int c;
+
+        while ((c = cli_getopt(cli, argc, argv, shortopts ?: "h", options ?: help_only)) >= 0) {
+                if (c == 'h')
+                        return remote_local_help(cli, argc, argv) == CLI_EXIT_OK ? -1 : CLI_EXIT_ERROR;
+                if (ret_value && c == value_opt)
+                        *ret_value = optarg;
+        }
+        if (c == -2 || cli_check_args(cli, argc - optind, min, max) < 0)
+                return CLI_EXIT_ERROR;
+        return 0;
+}
+
+int remote_help_only(Cli *cli, int argc, char **argv, const char *shortopts, const struct option *options,
+                     int min, int max) {
+        return remote_args_value(cli, argc, argv, shortopts, options, 0, NULL, min, max);
+}
+
+int remote_force_args(Cli *cli, int argc, char **argv, int min, int max, const char *filter_error,
+                      bool *ret_force) {
+        static const struct option with_filter[] = {
+                {"filter", required_argument, NULL, 'F'},
+                {"force", no_argument, NULL, 'f'},
+                {"help", no_argument, NULL, 'h'},
+                {},
+        };
+        int c;
+
+        *ret_force = false;
+        while ((c = cli_getopt(cli, argc, argv, "fh", filter_error ? with_filter : with_filter + 1)) >= 0) {
+                if (c == 'h')
+                        return remote_local_help(cli, argc, argv) == CLI_EXIT_OK ? -1 : CLI_EXIT_ERROR;
+                if (c == 'F' && *filter_error)
+                        return cli_error(CLI_EXIT_ERROR, "%s", filter_error);
+                *ret_force = *ret_force || c == 'f';
+        }
+        if (c == -2 || cli_check_args(cli, argc - optind, min, max) < 0)
+                return CLI_EXIT_ERROR;
+        return 0;
+}
+
+int remote_exists(Cli *cli, int argc, char **argv, const struct option *options, bool cpod,
+                  const char *method) {
+        _cleanup_(vl_json_unrefp) VlJson *reply = NULL;
+        CpodError err = {};
+        int r = remote_help_only(cli, argc, argv, "h", options, 1, 1);
+
+        if (r != 0)
+                return r < 0 ? CLI_EXIT_OK : r;
+        VlJson *p = remote_params1("name", argv[optind]);
+        r = cpod ? remote_cpod_call(cli, method, p, &reply, &err)
+                 : remote_call(cli, method, p, &reply, &err);
+        if (r < 0)
+                return cpod || !streq(method, "ImageExists") ? cli_engine_error(&err, r)
+                                                             : cli_image_error(argv[optind], &err, r);
+        const VlJson *e = vl_json_object_get(reply, "exists");
+        /* io.podman answers 0 for "exists", io.cpod true */
+        bool exists = vl_json_type(e) == VL_JSON_BOOL ? vl_json_get_bool(e) : vl_json_get_int(e) == 0;
+        return exists ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
 }
 
 /* ---- version: the client's own, as local mode ---- */
@@ -126,23 +232,6 @@ static int remote_version(Cli *cli, int argc, char **argv) {
 
 /* ---- tag, untag, rmi ---- */
 
-static int parse_help_only(Cli *cli, int argc, char **argv, int min, int max) {
-        static const struct option options[] = {
-                {"help", no_argument, NULL, 'h'},
-                {},
-        };
-        int c;
-
-        while ((c = cli_getopt(cli, argc, argv, "h", options)) >= 0)
-                if (c == 'h') {
-                        cli_command_help(cli, "  -h, --help   Help for this command\n");
-                        return -1;
-                }
-        if (c == -2 || cli_check_args(cli, argc - optind, min, max) < 0)
-                return CLI_EXIT_ERROR;
-        return 0;
-}
-
 static VlJson *params2(const char *k1, const char *v1, const char *k2, const char *v2) {
         VlJson *p = remote_params1(k1, v1);
 
@@ -152,7 +241,7 @@ static VlJson *params2(const char *k1, const char *v1, const char *k2, const cha
 }
 
 static int remote_tag(Cli *cli, int argc, char **argv) {
-        int r = parse_help_only(cli, argc, argv, 2, INT32_MAX);
+        int r = remote_help_only(cli, argc, argv, NULL, NULL, 2, INT32_MAX);
 
         if (r != 0)
                 return r < 0 ? CLI_EXIT_OK : r;
@@ -170,7 +259,7 @@ static int remote_tag(Cli *cli, int argc, char **argv) {
 static int remote_untag(Cli *cli, int argc, char **argv) {
         _cleanup_(vl_json_unrefp) VlJson *reply = NULL;
         CpodError err = {};
-        int r = parse_help_only(cli, argc, argv, 1, INT32_MAX);
+        int r = remote_help_only(cli, argc, argv, NULL, NULL, 1, INT32_MAX);
 
         if (r != 0)
                 return r < 0 ? CLI_EXIT_OK : r;
@@ -466,16 +555,17 @@ static int remote_start(Cli *cli, int argc, char **argv) {
                 {"help", no_argument, NULL, 'h'},        {},
         };
         EachArgs a = {.method = "StartContainer"};
+        bool attach = false, interactive = false;
+        const char *keys = NULL;
         int c;
 
         while ((c = cli_getopt(cli, argc, argv, "aih", options)) >= 0) {
-                if (c == 'h') {
-                        optind = 0;
-                        return cmd_start(cli, argc, argv);
-                }
-                if (c == 'a' || c == 'i')
-                        return cli_error(CLI_EXIT_ERROR,
-                                         "start --attach is not supported in remote mode yet");
+                if (c == 'h')
+                        return remote_local_help(cli, argc, argv);
+                attach = attach || c == 'a';
+                interactive = interactive || c == 'i';
+                if (c == 0x101)
+                        keys = optarg;
                 if (c == 0x100) {
                         a.all = true;
                         a.state = "configured";
@@ -483,6 +573,15 @@ static int remote_start(Cli *cli, int argc, char **argv) {
         }
         if (c == -2)
                 return CLI_EXIT_ERROR;
+        attach = attach || interactive;
+        if (attach) {
+                if (cli_check_args(cli, argc - optind, a.all ? 0 : 1, a.all ? 0 : INT32_MAX) < 0)
+                        return CLI_EXIT_ERROR;
+                if (argc - optind != 1)
+                        return cli_error(CLI_EXIT_ERROR,
+                                         "you cannot start and attach multiple containers at once");
+                return remote_attach(cli, argv[optind], true, interactive, -1, keys, true);
+        }
         return run_each(cli, argc, argv, &a, false);
 }
 
@@ -502,10 +601,8 @@ static int remote_wait(Cli *cli, int argc, char **argv) {
         int c, status = CLI_EXIT_OK;
 
         while ((c = cli_getopt(cli, argc, argv, "c:i:lh", options)) >= 0) {
-                if (c == 'h') {
-                        optind = 0;
-                        return cmd_wait(cli, argc, argv);
-                }
+                if (c == 'h')
+                        return remote_local_help(cli, argc, argv);
                 if (c == 'c' && !streq(optarg, "stopped") && !streq(optarg, "exited"))
                         return cli_error(CLI_EXIT_ERROR,
                                          "wait --condition %s is not supported in remote mode yet", optarg);
@@ -641,8 +738,7 @@ static int remote_logs(Cli *cli, int argc, char **argv) {
         while ((c = cli_getopt(cli, argc, argv, "fntlh", options)) >= 0) {
                 switch (c) {
                 case 'h':
-                        optind = 0;
-                        return cmd_logs(cli, argc, argv);
+                        return remote_local_help(cli, argc, argv);
                 case 'f':
                         follow = true;
                         break;
@@ -757,5 +853,8 @@ int remote_run(Cli *cli, int argc, char **argv) {
         /* help needs no service */
         if (argc >= 2 && (streq(argv[1], "--help") || streq(argv[1], "-h")))
                 return cli->command->run(cli, argc, argv);
+        if (streq(path, "varlink") || streq(path, "system service"))
+                return cli_error(CLI_EXIT_ERROR,
+                                 "cpod %s serves the local store and cannot run in remote mode", path);
         return cli_error(CLI_EXIT_ERROR, "command %s is not supported in remote mode yet", path);
 }

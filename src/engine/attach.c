@@ -3,7 +3,7 @@
  * Attaching through conmon's attach socket (SOCK_SEQPACKET): packets from
  * conmon start with a stream byte (2 stdout, 3 stderr); stdin goes as plain
  * bytes. A terminal is put in raw mode and its size sent to conmon's winsz
- * fifo ("1 ROWS COLS\n").
+ * fifo ("ROWS COLS\n").
  */
 
 #include <errno.h>
@@ -73,7 +73,7 @@ static void send_winsz(int tty_fd, const char *winsz_path) {
         int fd = open(winsz_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0)
                 return;
-        int n = snprintf(buf, sizeof buf, "1 %u %u\n", ws.ws_row, ws.ws_col);
+        int n = snprintf(buf, sizeof buf, "%u %u\n", ws.ws_row, ws.ws_col);
         (void)!write(fd, buf, (size_t)n);
         close(fd);
 }

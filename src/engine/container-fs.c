@@ -992,3 +992,11 @@ int container_copy(Engine *e, const char *ref, bool to_container, const char *sr
         container_done(&c);
         return r;
 }
+
+int container_copy_host(const char *src, const char *dst, CpodError *err) {
+        CopyCtx cx = {};
+
+        if (!src || !dst || !*src || !*dst)
+                return cpod_error(err, EINVAL, "copy needs a source and a destination");
+        return copy_paths(-1, src, -1, dst, &cx, err);
+}

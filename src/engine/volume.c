@@ -344,7 +344,7 @@ static int query_volumes(Engine *e, const char *where, const char *param, Volume
 
         if (asprintf(&sql, "SELECT " VOLUME_COLUMNS " FROM volumes v %s ORDER BY v.name", where) < 0)
                 return oom(err);
-        r = db_prepare(e->db, sql, &st, err);
+        r = db_prepare_cached(e->db, sql, &st, err);
         if (r >= 0 && param)
                 r = db_bind_texts(e->db, st, DB_PARAMS(param), err);
         while (r >= 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -356,7 +356,7 @@ static int query_volumes(Engine *e, const char *where, const char *param, Volume
         }
         if (r >= 0 && rc != SQLITE_DONE)
                 r = cpod_error(err, -db_errno(rc), "database: list volumes: %s", sqlite3_errmsg(e->db));
-        sqlite3_finalize(st);
+        db_finish(st);
         if (r < 0) {
                 volume_array_free(v, n);
                 return r;
@@ -702,6 +702,16 @@ int volume_remove(Engine *e, const char *name, bool force, CpodError *err) {
                                "volume %s is being used by the following container(s): %s: volume is being "
                                "used%s",
                                v.name, users, force ? " by a running container" : "");
+        /* as podman: --force removes the (stopped) containers using the volume first */
+        for (char *id = users, *next; r >= 0 && v.users > 0 && id && *id; id = next) {
+                next = id + strcspn(id, ",");
+                if (*next)
+                        *next++ = 0;
+                next += strspn(next, " ");
+                r = container_remove(e, id, false, false, err);
+                if (r == -ENOENT)
+                        r = 0; /* removed meanwhile */
+        }
         if (r >= 0)
                 r = remove_row(e, &v, err);
         if (r >= 0) {

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 /*
- * One connection's process: a VlServer with both interfaces, serving the
- * socket it was handed until the peer hangs up. The engine is opened on the
- * first call that needs it, so Ping and GetVersion answer even when the
- * store cannot be opened.
+ * One connection's process: a VlServer with the three interfaces (io.podman,
+ * io.projectatomic.podman, io.cpod), serving the socket it was handed until
+ * the peer hangs up. The engine is opened on the first call that needs it,
+ * so Ping and GetVersion answer even when the store cannot be opened.
  */
 
 #include <stdio.h>
@@ -12,6 +12,8 @@
 
 #include "io.podman.h"
 #include "io.projectatomic.podman.h"
+#include "io.cpod.h"
+#include "ext-internal.h"
 #include "containers-internal.h"
 #include "service-internal.h"
 #include "util.h"
@@ -41,11 +43,19 @@ static const char *error_reason(int r, const CpodError *err, char *buf, size_t s
         return buf;
 }
 
+/* ErrorOccurred of the interface the call came in on. */
+static const char *error_occurred(VlCall *call) {
+        if (call_is_atomic(call))
+                return ATOMIC_IFACE ".ErrorOccurred";
+        if (startswith(vl_call_method(call), CPOD_IFACE "."))
+                return CPOD_IFACE ".ErrorOccurred";
+        return PODMAN_IFACE ".ErrorOccurred";
+}
+
 int reply_error_occurred(VlCall *call, int r, const CpodError *err) {
         char buf[128];
-        const char *error =
-                call_is_atomic(call) ? ATOMIC_IFACE ".ErrorOccurred" : PODMAN_IFACE ".ErrorOccurred";
-        return vl_call_reply_error_string(call, error, "reason", error_reason(r, err, buf, sizeof(buf)));
+        return vl_call_reply_error_string(call, error_occurred(call), "reason",
+                                          error_reason(r, err, buf, sizeof(buf)));
 }
 
 int reply_image_error(VlCall *call, int r, const CpodError *err, const char *ref) {
@@ -150,14 +160,18 @@ int service_prepare(const EngineOptions *options, ServicePrepared **ret) {
          * consider defaults, e.g. RemoveContainer without force */
         vl_server_set_allow_missing(sp->server, true);
         if ((r = vl_server_add_interface(sp->server, io_podman_idl, &ierr)) < 0 ||
-            (r = vl_server_add_interface(sp->server, io_projectatomic_podman_idl, &ierr)) < 0) {
+            (r = vl_server_add_interface(sp->server, io_projectatomic_podman_idl, &ierr)) < 0 ||
+            (r = vl_server_add_interface(sp->server, io_cpod_idl, &ierr)) < 0) {
                 fprintf(stderr, "cpod varlink: embedded interface: line %u: %s\n", ierr.line, ierr.message);
                 goto fail;
         }
         if ((r = system_bind(sp->server, &sp->svc)) < 0 || (r = images_bind(sp->server, &sp->svc)) < 0 ||
             (r = containers_bind(sp->server, &sp->svc)) < 0 || (r = pods_bind(sp->server, &sp->svc)) < 0 ||
             (r = volumes_bind(sp->server, &sp->svc)) < 0 ||
-            (r = images_registry_bind(sp->server, &sp->svc)) < 0)
+            (r = images_registry_bind(sp->server, &sp->svc)) < 0 ||
+            (r = ext_network_bind(sp->server, &sp->svc)) < 0 ||
+            (r = ext_system_bind(sp->server, &sp->svc)) < 0 ||
+            (r = ext_copy_bind(sp->server, &sp->svc)) < 0 || (r = ext_image_bind(sp->server, &sp->svc)) < 0)
                 goto fail;
         *ret = sp;
         return 0;

@@ -6,13 +6,16 @@
  * processes, stats, changes, export, commit, mounts and the attach sockets.
  */
 
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "containers-internal.h"
+#include "transfer.h"
 #include "util.h"
 
 /* ---- GetContainerLogs: raw k8s-file lines ---- */
@@ -198,29 +201,32 @@ static bool event_matches(const EventsJob *j, const VlJson *ev) {
         return (!j->since || t >= j->since) && (!j->until || t <= j->until);
 }
 
-static int emit_event(int fd, const EventsJob *j, const char *line, size_t len) {
+/* The Event record of a log line (NULL: the empty record that ends a stream), as a reply of kind. */
+static int emit_event(int fd, char kind, const VlJson *ev) {
         static const char *const fields[][2] = {{"id", "ID"},         {"image", "Image"}, {"name", "Name"},
                                                 {"status", "Status"}, {"time", "Time"},   {"type", "Type"}};
-        VlJson *ev = NULL;
-
-        if (vl_json_parse(line, len, NULL, &ev, NULL) < 0)
-                return 0; /* a torn or foreign line */
-        if (!event_matches(j, ev)) {
-                vl_json_unref(ev);
-                return 0;
-        }
         VlJson *o = vl_json_new_object(), *out = vl_json_new_object();
         int r = o && out ? 0 : -ENOMEM;
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(fields); i++) {
                 const char *v = vl_json_get_string(vl_json_object_get(ev, fields[i][1]));
                 r = vl_json_object_set_string(o, fields[i][0], v ? v : "");
         }
-        vl_json_unref(ev);
         if (r < 0 || vl_json_object_set(out, "events", o) < 0) {
+                vl_json_unref(o);
                 vl_json_unref(out);
                 return -ENOMEM;
         }
-        return stream_emit(fd, STREAM_MORE, NULL, out);
+        return stream_emit(fd, kind, NULL, out);
+}
+
+static int emit_log_event(int fd, const EventsJob *j, const char *line, size_t len) {
+        VlJson *ev = NULL;
+
+        if (vl_json_parse(line, len, NULL, &ev, NULL) < 0)
+                return 0; /* a torn or foreign line */
+        int r = event_matches(j, ev) ? emit_event(fd, STREAM_MORE, ev) : 0;
+        vl_json_unref(ev);
+        return r;
 }
 
 static int produce_events(Engine *e, int fd, void *userdata) {
@@ -232,6 +238,8 @@ static int produce_events(Engine *e, int fd, void *userdata) {
         /* the log is followed until the client goes away (then this process is killed) */
         for (;;) {
                 if (!f && !(f = fopen(j->path, "re"))) {
+                        if (j->until && time(NULL) > j->until)
+                                break; /* no log yet, and nothing more is wanted */
                         usleep(250 * 1000);
                         continue;
                 }
@@ -240,7 +248,7 @@ static int produce_events(Engine *e, int fd, void *userdata) {
                         if (ch != '\n') {
                                 r = vl_buf_append_char(&b, (char)ch);
                         } else {
-                                r = emit_event(fd, j, b.data ? b.data : "", b.len);
+                                r = emit_log_event(fd, j, b.data ? b.data : "", b.len);
                                 vl_buf_clear(&b);
                         }
                         if (r < 0)
@@ -255,7 +263,7 @@ out:
         vl_buf_free(&b);
         if (f)
                 fclose(f);
-        return r < 0 ? r : stream_emit(fd, STREAM_FINAL, NULL, NULL);
+        return r < 0 ? r : emit_event(fd, STREAM_FINAL, NULL);
 }
 
 static int method_get_events(VlCall *call, const VlJson *params, unsigned flags, void *userdata) {
@@ -419,21 +427,31 @@ static int method_changes(VlCall *call, const VlJson *params, unsigned flags, vo
 
 /* ---- export, commit ---- */
 
+/* ExportContainer writes the tarball to path on the service's host; without a path to a temporary file
+ * there, whose path it answers (remote clients then fetch it with ReceiveFile). */
 static int method_export(VlCall *call, const VlJson *params, unsigned flags, void *userdata) {
+        _cleanup_free_ char *temp = NULL;
         CpodError err = {};
         ContainerArgs a;
+        Container c = {};
         Engine *e;
 
         if (svc_container_args(call, params, &a) < 0)
                 return 0;
-        if (!a.other[0] || streq(a.other, "-")) /* the service's stdout is no place for a tarball */
+        if (streq(a.other, "-")) /* the service's stdout is no place for a tarball */
                 return vl_call_reply_invalid_parameter(call, "path");
-        if (service_engine(userdata, call, &e) < 0)
+        if (svc_get_container(call, userdata, a.name, &e, &c) < 0)
                 return 0;
-        int r = container_export(e, a.name, a.other, &err);
-        if (r < 0)
+        container_done(&c);
+        int r = a.other[0] ? 0 : transfer_temp_file(&temp, &err);
+        if (r >= 0)
+                r = container_export(e, a.name, temp ? temp : a.other, &err);
+        if (r < 0) {
+                if (temp)
+                        (void)unlink(temp);
                 return reply_container_error(call, r, &err, a.name);
-        return reply_one(call, "tarfile", vl_json_new_string(a.other));
+        }
+        return reply_one(call, "tarfile", vl_json_new_string(temp ? temp : a.other));
 }
 
 static VlJson *more_response(const char *log, const char *id) {

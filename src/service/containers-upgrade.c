@@ -11,7 +11,11 @@
  * call with pipes as the container's stdio; this process relays between
  * the pipes and the frames, and sends the exit code frame when the worker
  * ends. A hang-up (frame 5 or the socket closing) detaches an attach (the
- * container runs on) and closes the standard input of an exec.
+ * container runs on) and closes the standard input of an exec. A stdin
+ * frame of length 0 is the end of the client's input: the container's
+ * standard input is closed, as a local `run -i` does at the end of its
+ * input. A resize frame reaches the container's terminal (attach, start);
+ * an exec's terminal keeps its size.
  */
 
 #include <fcntl.h>
@@ -26,6 +30,7 @@
 
 #include "containers-internal.h"
 #include "util.h"
+#include "transfer.h"
 
 enum { FRAME_STDOUT, FRAME_STDIN, FRAME_STDERR, FRAME_RESIZE, FRAME_EXIT, FRAME_HANGUP };
 
@@ -43,25 +48,11 @@ typedef struct Relay {
         int sock, in_w, out_r, err_r;
         pid_t pid;
         bool attach, sock_open;
-        char *frame; /* the frame being read from the client */
+        const char *winsz; /* the container's terminal size fifo (attach with a terminal), or NULL */
+        char size[64];     /* a size for it not written yet, or "" */
+        char *frame;       /* the frame being read from the client */
         size_t have;
 } Relay;
-
-static int write_all(int fd, const void *p, size_t n) {
-        const char *c = p;
-        while (n > 0) {
-                ssize_t k = send(fd, c, n, MSG_NOSIGNAL);
-                if (k < 0 && errno == ENOTSOCK)
-                        k = write(fd, c, n);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k <= 0)
-                        return -errno;
-                c += k;
-                n -= (size_t)k;
-        }
-        return 0;
-}
 
 static int send_frame(int sock, int kind, const void *p, size_t n) {
         unsigned char h[8] = {(unsigned char)kind,
@@ -72,8 +63,8 @@ static int send_frame(int sock, int kind, const void *p, size_t n) {
                               (unsigned char)(n >> 16),
                               (unsigned char)(n >> 8),
                               (unsigned char)n};
-        int r = write_all(sock, h, sizeof(h));
-        return r < 0 || n == 0 ? r : write_all(sock, p, n);
+        int r = transfer_write_all(sock, h, sizeof(h));
+        return r < 0 || n == 0 ? r : transfer_write_all(sock, p, n);
 }
 
 /* In the worker: run the engine call; the exit status is the container's (or 125). */
@@ -81,7 +72,7 @@ static _Noreturn void worker_run(Engine *e, const Job *j, int in, int out, int e
         ContainerStdio stdio = {.in_fd = in, .out_fd = out, .err_fd = errfd, .detach_keys = j->detach_keys};
         CpodError err = {};
         bool detached = false;
-        int code = 125, r;
+        int code = 0, r; /* a detach leaves it unset: 0, as local mode exits */
 
         (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
         (void)signal(SIGPIPE, SIG_IGN);
@@ -95,22 +86,58 @@ static _Noreturn void worker_run(Engine *e, const Job *j, int in, int out, int e
                 dprintf(errfd, "Error: %s\n", err.message[0] ? err.message : strerror(-r));
                 if (!j->attach && code == 0)
                         code = 125;
-                if (j->attach)
-                        code = 125;
+                if (j->attach) /* what a local start exits with: 127 no command, 126 cannot run it */
+                        code = r == -ENOENT && !strstr(err.message, "no such container") ? 127
+                               : r == -EACCES || r == -ENOEXEC || r == -EPERM            ? 126
+                                                                                         : 125;
         }
         _exit(code & 0xff);
+}
+
+/* Write the pending size to conmon's fifo; it stays pending while conmon has not opened the fifo yet
+ * (a container that is being started). */
+static void size_flush(Relay *rl) {
+        int fd = open(rl->winsz, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+
+        if (fd < 0) {
+                if (errno != ENXIO && errno != ENOENT)
+                        rl->size[0] = 0; /* no such terminal: drop it */
+                return;
+        }
+        (void)!write(fd, rl->size, strlen(rl->size));
+        close(fd);
+        rl->size[0] = 0;
+}
+
+/* {"Width": W, "Height": H} for the container's terminal: conmon takes "ROWS COLS\n". */
+static void resize(Relay *rl, const char *p, size_t n) {
+        _cleanup_(vl_json_unrefp) VlJson *v = NULL;
+
+        if (!rl->winsz || vl_json_parse(p, n, NULL, &v, NULL) < 0)
+                return;
+        int64_t w = vl_json_get_int(vl_json_object_get(v, "Width"));
+        int64_t h = vl_json_get_int(vl_json_object_get(v, "Height"));
+        if (w < 0 || h < 0 || w > 65535 || h > 65535)
+                return;
+        snprintf(rl->size, sizeof(rl->size), "%lld %lld\n", (long long)h, (long long)w);
+        size_flush(rl);
 }
 
 /* A frame from the client is complete: act on it. Returns 1 for a hang-up. */
 static int client_frame(Relay *rl, int kind, const char *p, size_t n) {
         switch (kind) {
         case FRAME_STDIN:
-                if (rl->in_w >= 0 && n > 0 && write_all(rl->in_w, p, n) < 0)
+                if (n == 0) /* the end of the client's input */
                         rl->in_w = safe_close(rl->in_w);
+                else if (rl->in_w >= 0 && transfer_write_all(rl->in_w, p, n) < 0)
+                        rl->in_w = safe_close(rl->in_w);
+                return 0;
+        case FRAME_RESIZE:
+                resize(rl, p, n);
                 return 0;
         case FRAME_HANGUP:
                 return 1;
-        default: /* resize: the size of a pipe cannot change; anything else is ignored */
+        default:
                 return 0;
         }
 }
@@ -177,11 +204,14 @@ static int relay_run(Relay *rl) {
                 struct pollfd p[3] = {{.fd = reading ? rl->sock : -1, .events = POLLIN},
                                       {.fd = rl->out_r, .events = POLLIN},
                                       {.fd = rl->err_r, .events = POLLIN}};
-                if (poll(p, 3, -1) < 0) {
+                /* a pending size is retried until conmon reads its fifo */
+                if (poll(p, 3, rl->size[0] ? 20 : -1) < 0) {
                         if (errno == EINTR)
                                 continue;
                         break;
                 }
+                if (rl->size[0])
+                        size_flush(rl);
                 int k = p[0].revents ? read_client(rl) : 0;
                 if (k == 1)
                         client_gone(rl, true);
@@ -200,10 +230,10 @@ static int relay_run(Relay *rl) {
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
-/* Start the worker and relay for it on the upgraded socket (owned). */
-static int session(Engine *e, const Job *j, int sock) {
+/* Start the worker and relay for it on the upgraded socket (owned). winsz: see Relay. */
+static int session(Engine *e, const Job *j, const char *winsz, int sock) {
         int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
-        Relay rl = {.sock = sock, .attach = j->attach, .sock_open = true};
+        Relay rl = {.sock = sock, .attach = j->attach, .sock_open = true, .winsz = winsz};
 
         if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
                 int r = -errno;
@@ -282,9 +312,12 @@ static int method_attach(VlCall *call, const VlJson *params, unsigned flags, voi
                  .id = c.id,
                  .detach_keys = a.other[0] ? a.other : NULL,
                  .start = a.flag && c.state != CONTAINER_RUNNING && c.state != CONTAINER_PAUSED};
+        _cleanup_free_ char *winsz = NULL;
+        if (c.tty && asprintf(&winsz, "%s/containers/%s/winsz", engine_runroot(e), c.id) < 0)
+                winsz = NULL;
         int r = vl_call_reply_upgrade(call, NULL, &sock);
         if (r >= 0)
-                r = session(e, &j, sock);
+                r = session(e, &j, winsz, sock);
         container_done(&c);
         return 0;
 }
@@ -338,7 +371,7 @@ static int method_exec(VlCall *call, const VlJson *params, unsigned flags, void 
                           .interactive = true,
                           .privileged = x.privileged}};
         if (vl_call_reply_upgrade(call, NULL, &sock) >= 0)
-                (void)session(e, &j, sock);
+                (void)session(e, &j, NULL, sock);
         container_done(&c);
         return 0;
 }

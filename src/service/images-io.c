@@ -6,10 +6,17 @@
  * the parameter handling all image methods share.
  */
 
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "images-internal.h"
 #include "util.h"
+#include "transfer.h"
 
 #define ARG_STR(n, f) \
         { n, VL_JSON_STRING, vl_json_dispatch_string, offsetof(ImageArgs, f), 0 }
@@ -90,10 +97,12 @@ static int method_import_image(VlCall *call, const VlJson *params, unsigned flag
                 return 0;
         r = image_import(e, a.source ? a.source : "", a.other[0] ? a.other : NULL, a.message, changes,
                          n_changes, id, &err);
+        /* delete asks to remove the tarball whatever came of it (a SendFile upload has no other use) */
+        if (a.flag && a.source && a.source[0] && !streq(a.source, "-") && unlink(a.source) < 0 &&
+            errno != ENOENT)
+                fprintf(stderr, "cpod varlink: remove `%s`: %s\n", a.source, strerror(errno));
         if (r < 0)
                 return reply_error_occurred(call, r, &err);
-        if (a.flag && a.source && unlink(a.source) < 0 && errno != ENOENT)
-                fprintf(stderr, "cpod varlink: remove `%s`: %s\n", a.source, strerror(errno));
         return reply_one(call, call_is_atomic(call) ? "id" : "image", vl_json_new_string(id));
 }
 
@@ -179,12 +188,87 @@ static VlJson *more_response(VlJson *logs, const char *id) {
         return o;
 }
 
+/*
+ * The log lines of LoadImage and ImageSave, as PullImage has them: with
+ * more, each line is a MoreResponse reply of its own as soon as it is
+ * known, and the final reply has no logs; without, the final reply carries
+ * them all.
+ */
+typedef struct Logs {
+        VlCall *call;
+        VlJson *lines; /* without more */
+} Logs;
+
+static int logs_init(Logs *l, VlCall *call) {
+        *l = (Logs){.call = call};
+        if (!(vl_call_flags(call) & VL_CALL_MORE) && !(l->lines = vl_json_new_array()))
+                return -ENOMEM;
+        return 0;
+}
+
+/* -ENOMEM only: a peer that went away is noticed by the final reply. */
+static int logs_add(Logs *l, const char *line) {
+        if (l->lines)
+                return vl_json_array_append(l->lines, vl_json_new_string(line));
+        VlJson *lines = vl_json_new_array(), *o = vl_json_new_object();
+        if (!lines || !o || vl_json_array_append(lines, vl_json_new_string(line)) < 0 ||
+            vl_json_object_set(o, "reply", more_response(TAKE_PTR(lines), "")) < 0) {
+                vl_json_unref(lines);
+                vl_json_unref(o);
+                return -ENOMEM;
+        }
+        (void)vl_call_reply_more(l->call, o);
+        return 0;
+}
+
+static int logs_finish(Logs *l, const char *id) {
+        VlJson *lines = l->lines ? TAKE_PTR(l->lines) : vl_json_new_array();
+        return reply_one(l->call, "reply", more_response(lines, id));
+}
+
+static void logs_done(Logs *l) {
+        l->lines = vl_json_unref(l->lines);
+}
+
+/* A new empty file (mode 0600) in $TMPDIR or /var/tmp, for archives that pass through the service; dir:
+ * a directory instead. */
+static int make_temp(bool dir, char **ret_path, CpodError *err) {
+        const char *tmp = getenv("TMPDIR");
+        _cleanup_free_ char *path = NULL;
+
+        if (asprintf(&path, "%s/cpod-varlink-XXXXXX", tmp && tmp[0] ? tmp : "/var/tmp") < 0)
+                return cpod_error(err, ENOMEM, "out of memory");
+        if (dir ? !mkdtemp(path) : false)
+                return cpod_error_errno(err, errno, "creating a temporary directory `%s`", path);
+        if (!dir) {
+                int fd = mkostemp(path, O_CLOEXEC);
+                if (fd < 0)
+                        return cpod_error_errno(err, errno, "creating a temporary file `%s`", path);
+                close(fd);
+        }
+        *ret_path = TAKE_PTR(path);
+        return 0;
+}
+
 typedef struct SaveOptions {
         const char *name, *format, *output, *output_type;
         const VlJson *more_tags;
         bool quiet, compress;
 } SaveOptions;
 
+static const char *const format_names[] = {
+        [IMAGE_FORMAT_DOCKER_ARCHIVE] = "docker-archive",
+        [IMAGE_FORMAT_OCI_ARCHIVE] = "oci-archive",
+        [IMAGE_FORMAT_OCI_DIR] = "oci-dir",
+};
+
+/*
+ * ImageSave writes to options.output on the service's host and answers the
+ * image's id. With an empty output it writes to a temporary file there and
+ * answers that file's path instead, for the client to fetch with
+ * ReceiveFile (delete: true), as remote clients do; oci-dir has no single
+ * file, so it is answered as an oci-archive, the same layout in a tar.
+ */
 static int method_image_save(VlCall *call, const VlJson *params, unsigned flags, void *userdata) {
         static const VlJsonField fields[] = {
                 {"name", VL_JSON_STRING, vl_json_dispatch_string, offsetof(SaveOptions, name), 0},
@@ -197,10 +281,14 @@ static int method_image_save(VlCall *call, const VlJson *params, unsigned flags,
                 {"compress", VL_JSON_BOOL, vl_json_dispatch_bool, offsetof(SaveOptions, compress), 0},
                 {},
         };
+        _cleanup_free_ char *temp = NULL;
         SaveOptions o = {};
         ImageFormat format = IMAGE_FORMAT_DOCKER_ARCHIVE;
+        CpodError err = {};
         Image img = {};
+        Logs l;
         Engine *e;
+        char line[PATH_MAX + 160];
 
         if (vl_json_dispatch(vl_json_object_get(params, "options"), fields, &o, VL_JSON_ALLOW_EXTRA, NULL) <
             0)
@@ -212,16 +300,36 @@ static int method_image_save(VlCall *call, const VlJson *params, unsigned flags,
         else if (o.format && o.format[0] && !streq(o.format, "docker-archive"))
                 return vl_call_reply_error_string(call, PODMAN_IFACE ".ErrorOccurred", "reason",
                                                   "format must be docker-archive, oci-archive or oci-dir");
-        if (!o.output || !o.output[0])
-                return vl_call_reply_invalid_parameter(call, "output");
+        bool to_temp = !o.output || !o.output[0];
+        if (to_temp && format == IMAGE_FORMAT_OCI_DIR)
+                format = IMAGE_FORMAT_OCI_ARCHIVE;
         ImageArgs a = {.name = o.name ? o.name : ""};
         if (svc_get_image(call, userdata, &a, &e, &img) < 0)
                 return 0;
-        int r = save(call, e, &img, a.name, o.more_tags, format, o.output);
-        if (r >= 0)
-                r = reply_one(call, "reply", more_response(vl_json_new_array(), img.id));
-        else
+        int r = to_temp ? make_temp(false, &temp, &err) : 0;
+        if (r < 0) {
+                r = r == -ENOMEM ? r : reply_error_occurred(call, r, &err);
+                goto out;
+        }
+        if ((r = logs_init(&l, call)) < 0)
+                goto out;
+        snprintf(line, sizeof(line), "Saving image %s (%.12s) as %s", a.name[0] ? a.name : img.id, img.id,
+                 format_names[format]);
+        if (!o.quiet && (r = logs_add(&l, line)) < 0)
+                goto out_logs;
+        r = save(call, e, &img, a.name, o.more_tags, format, to_temp ? temp : o.output);
+        if (r < 0) {
+                if (temp)
+                        (void)unlink(temp);
                 r = r == -ENOMEM ? r : 0;
+                goto out_logs;
+        }
+        if (!o.quiet && (r = logs_add(&l, "Writing manifest to image destination")) < 0)
+                goto out_logs;
+        r = logs_finish(&l, to_temp ? temp : img.id);
+out_logs:
+        logs_done(&l);
+out:
         image_done(&img);
         return r;
 }
@@ -231,17 +339,25 @@ static int method_load_image(VlCall *call, const VlJson *params, unsigned flags,
         size_t n = 0;
         CpodError err = {};
         ImageArgs a;
+        Logs l;
         Engine *e;
 
         if (svc_image_args(call, params, &a) < 0 || service_engine(userdata, call, &e) < 0)
                 return 0;
+        if (!a.other[0])
+                return vl_call_reply_invalid_parameter(call, "inputFile");
+        if (logs_init(&l, call) < 0)
+                return -ENOMEM;
         int r = image_load(e, a.other, &names, &n, &err);
-        if (r < 0)
-                return reply_error_occurred(call, r, &err);
-        if (a.name[0] && n == 1 && image_tag(e, names[0], a.name, &err) < 0)
-                fprintf(stderr, "cpod varlink: tag `%s`: %s\n", a.name, err.message);
+        /* deleteFile removes the archive whatever came of it (a SendFile upload has no other use) */
         if (a.delete_file && unlink(a.other) < 0 && errno != ENOENT)
                 fprintf(stderr, "cpod varlink: remove `%s`: %s\n", a.other, strerror(errno));
+        if (r < 0) {
+                logs_done(&l);
+                return reply_error_occurred(call, r, &err);
+        }
+        if (a.name[0] && n == 1 && image_tag(e, names[0], a.name, &err) < 0)
+                fprintf(stderr, "cpod varlink: tag `%s`: %s\n", a.name, err.message);
 
         VlBuf joined = VL_BUF_INIT, line = VL_BUF_INIT;
         for (size_t i = 0; i < n; i++)
@@ -252,18 +368,131 @@ static int method_load_image(VlCall *call, const VlJson *params, unsigned flags,
             vl_buf_append(&line, joined.data, joined.len) < 0 || vl_buf_append_char(&line, '\0') < 0 ||
             vl_buf_append_char(&joined, '\0') < 0)
                 r = -ENOMEM;
-        VlJson *logs = vl_json_new_array();
-        if (r >= 0 && logs && !a.flag && vl_json_array_append(logs, vl_json_new_string(line.data)) < 0)
-                r = -ENOMEM;
+        if (r >= 0 && !a.flag)
+                r = logs_add(&l, line.data);
         if (r >= 0)
-                r = reply_one(call, "reply", more_response(TAKE_PTR(logs), joined.data));
-        vl_json_unref(logs);
+                r = logs_finish(&l, joined.data);
+        logs_done(&l);
         vl_buf_free(&joined);
         vl_buf_free(&line);
         for (size_t i = 0; i < n; i++)
                 free(names[i]);
         free(names);
         return r;
+}
+
+/* ---- SendFile and ReceiveFile: archives through an upgraded connection ---- */
+
+/* Copy exactly length bytes from the socket into fd; -EPIPE when the peer hangs up early. */
+static int receive_bytes(int sock, int fd, uint64_t length) {
+        char *buf = malloc(TRANSFER_CHUNK);
+        int r = buf ? 0 : -ENOMEM;
+
+        while (r >= 0 && length > 0) {
+                ssize_t k = read(sock, buf, length < TRANSFER_CHUNK ? length : TRANSFER_CHUNK);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        r = k < 0 ? -errno : -EPIPE;
+                else if ((r = transfer_write_all(fd, buf, (size_t)k)) >= 0)
+                        length -= (uint64_t)k;
+        }
+        free(buf);
+        return r;
+}
+
+/*
+ * SendFile with upgrade: the reply names a new temporary file on the
+ * service's host; the client then sends exactly length raw bytes, and
+ * once they are stored the service writes the file's path followed by ':'
+ * and closes the connection. The path is what LoadImage and ImportImage
+ * take (with deleteFile/delete to remove it).
+ */
+static int method_send_file(VlCall *call, const VlJson *params, unsigned flags, void *userdata) {
+        _cleanup_free_ char *path = NULL;
+        CpodError err = {};
+        int sock;
+
+        if (!(flags & VL_CALL_UPGRADE))
+                return vl_call_reply_error_string(
+                        call, PODMAN_IFACE ".ErrorOccurred", "reason",
+                        "SendFile needs a connection upgrade (call it with upgrade)");
+        int64_t length = vl_json_get_int(vl_json_object_get(params, "length"));
+        if (length < 0)
+                return vl_call_reply_invalid_parameter(call, "length");
+        int r = make_temp(false, &path, &err);
+        if (r < 0)
+                return r == -ENOMEM ? r : reply_error_occurred(call, r, &err);
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0) {
+                r = cpod_error_errno(&err, errno, "opening `%s`", path);
+                (void)unlink(path);
+                return reply_error_occurred(call, r, &err);
+        }
+        VlJson *reply = vl_json_new_object();
+        if (!reply || vl_json_object_set_string(reply, "file_handle", path) < 0) {
+                vl_json_unref(reply);
+                (void)unlink(path);
+                return -ENOMEM;
+        }
+        r = vl_call_reply_upgrade(call, reply, &sock);
+        if (r < 0) {
+                (void)unlink(path);
+                return 0;
+        }
+        /* no fsync: the upload is read once, right away, and removed */
+        r = receive_bytes(sock, fd, (uint64_t)length);
+        if (r < 0) {
+                fprintf(stderr, "cpod varlink: SendFile into `%s`: %s\n", path, strerror(-r));
+                (void)unlink(path);
+        } else {
+                size_t len = strlen(path);
+                path[len] = ':'; /* the acknowledgement; path is not used afterwards */
+                (void)transfer_write_all(sock, path, len + 1);
+        }
+        (void)shutdown(sock, SHUT_WR);
+        safe_close(sock);
+        return 0;
+}
+
+/* ReceiveFile with upgrade: the reply gives the file's length, then that many raw bytes follow and the
+ * service closes the connection; delete removes the file afterwards, sent or not. */
+static int method_receive_file(VlCall *call, const VlJson *params, unsigned flags, void *userdata) {
+        const char *path = vl_json_get_string(vl_json_object_get(params, "path"));
+        bool remove_after = vl_json_get_bool(vl_json_object_get(params, "delete"));
+        CpodError err = {};
+        struct stat st;
+        int sock;
+
+        if (!(flags & VL_CALL_UPGRADE))
+                return vl_call_reply_error_string(
+                        call, PODMAN_IFACE ".ErrorOccurred", "reason",
+                        "ReceiveFile needs a connection upgrade (call it with upgrade)");
+        if (!path || !path[0])
+                return vl_call_reply_invalid_parameter(call, "path");
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                int r = fd < 0 ? -errno : S_ISREG(st.st_mode) ? -errno : -EISDIR;
+                (void)cpod_error(&err, -r, "reading `%s`: %s", path, strerror(-r));
+                return reply_error_occurred(call, r, &err);
+        }
+        VlJson *reply = vl_json_new_object();
+        if (!reply || vl_json_object_set_int(reply, "len", st.st_size) < 0) {
+                vl_json_unref(reply);
+                return -ENOMEM;
+        }
+        if (vl_call_reply_upgrade(call, reply, &sock) < 0)
+                return 0;
+        char *buf = malloc(TRANSFER_CHUNK);
+        int r = buf ? transfer_copy(sock, fd, (uint64_t)st.st_size, buf) : -ENOMEM;
+        if (r < 0) /* the peer went away, or the file shrank under us: the client sees a short read */
+                fprintf(stderr, "cpod varlink: ReceiveFile of `%s`: %s\n", path, strerror(-r));
+        free(buf);
+        if (remove_after && unlink(path) < 0) /* also after a failed transfer: nobody fetches it again */
+                fprintf(stderr, "cpod varlink: remove `%s`: %s\n", path, strerror(errno));
+        (void)shutdown(sock, SHUT_WR);
+        safe_close(sock);
+        return 0;
 }
 
 int images_io_bind(VlServer *s, Service *svc) {
@@ -284,5 +513,6 @@ int images_io_bind(VlServer *s, Service *svc) {
                 if (r < 0)
                         return r;
         }
-        return 0;
+        int r = vl_server_bind_upgrade(s, PODMAN_IFACE ".SendFile", method_send_file, svc);
+        return r < 0 ? r : vl_server_bind_upgrade(s, PODMAN_IFACE ".ReceiveFile", method_receive_file, svc);
 }

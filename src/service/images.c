@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "image-tree.h"
 #include "images-internal.h"
 #include "service-internal.h"
 #include "util.h"
@@ -225,6 +226,96 @@ static int method_prune_images(VlCall *call, const VlJson *params, unsigned flag
         return reply_one(call, prune ? "pruned" : "images", v);
 }
 
+/* ---- ImageTree, and the text of `image tree` ---- */
+
+/* A size as the CLI's tables print it: four significant digits and a decimal unit ("2.066MB"). */
+static const char *tree_size(uint64_t bytes, char *buf, size_t n) {
+        static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"};
+        double size = (double)bytes;
+        size_t i = 0;
+
+        while (size >= 1000.0 && i < ELEMENTSOF(units) - 1) {
+                size /= 1000.0;
+                i++;
+        }
+        snprintf(buf, n, "%.*g%s", 4, size, units[i]);
+        return buf;
+}
+
+static int append_names(VlBuf *b, char *const *names, size_t n) {
+        int r = vl_buf_append_char(b, '[');
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = (i > 0 ? vl_buf_append_char(b, ' ') : 0) ?: vl_buf_append_str(b, names[i]);
+        return r < 0 ? r : vl_buf_append_char(b, ']');
+}
+
+static int tree_lines(VlBuf *b, const Image *img, const uint64_t *sizes, const Image *all, size_t n_all) {
+        char size[32], line[160];
+        int r;
+
+        snprintf(line, sizeof(line), "Image ID: %.12s\nTags:     ", img->id);
+        r = vl_buf_append_str(b, line) ?: append_names(b, img->names, img->n_names);
+        snprintf(line, sizeof(line), "\nSize:     %s\nImage Layers\n",
+                 tree_size(img->size, size, sizeof(size)));
+        r = r ?: vl_buf_append_str(b, line);
+        for (size_t i = 0; r >= 0 && i < img->n_layers; i++) {
+                bool top = false;
+                snprintf(line, sizeof(line), "%s ID: %.12s Size: %s", i + 1 == img->n_layers ? "└──" : "├──",
+                         img->layers[i], tree_size(sizes[i], size, sizeof(size)));
+                r = vl_buf_append_str(b, line);
+                for (size_t j = 0; r >= 0 && j < n_all; j++) {
+                        const Image *o = &all[j];
+                        if (o->n_layers == 0 || !streq(o->layers[o->n_layers - 1], img->layers[i]) ||
+                            o->n_names == 0)
+                                continue;
+                        r = vl_buf_append_str(b, top ? " " : " Top Layer of: ")
+                                    ?: append_names(b, o->names, o->n_names);
+                        top = true;
+                }
+                r = r ?: vl_buf_append_char(b, '\n');
+        }
+        return r;
+}
+
+int image_tree_text(Engine *e, const char *ref, VlBuf *out, CpodError *err) {
+        _cleanup_free_ uint64_t *sizes = NULL;
+        Image img = {}, *all = NULL;
+        size_t n_all = 0;
+        int r = image_get(e, ref, &img, err);
+
+        if (r < 0)
+                return r;
+        if (!(sizes = calloc(img.n_layers + 1, sizeof(uint64_t))))
+                r = cpod_error(err, ENOMEM, "out of memory");
+        if (r >= 0 && image_layer_sizes(e, &img, sizes, NULL) < 0) /* a layer gone: sizes stay 0 */
+                memset(sizes, 0, (img.n_layers + 1) * sizeof(uint64_t));
+        if (r >= 0)
+                r = image_list(e, &all, &n_all, err);
+        if (r >= 0 && tree_lines(out, &img, sizes, all, n_all) < 0)
+                r = cpod_error(err, ENOMEM, "out of memory");
+        image_array_free(all, n_all);
+        image_done(&img);
+        return r;
+}
+
+/* The tree as `image tree` prints it; whatRequires is accepted and, as there, changes nothing. */
+static int method_image_tree(VlCall *call, const VlJson *params, unsigned flags, void *userdata) {
+        VlBuf b = VL_BUF_INIT;
+        CpodError err = {};
+        ImageArgs a;
+        Engine *e;
+
+        if (svc_image_args(call, params, &a) < 0 || service_engine(userdata, call, &e) < 0)
+                return 0;
+        int r = image_tree_text(e, a.name, &b, &err);
+        if (r >= 0 && vl_buf_append_char(&b, '\0') < 0)
+                r = cpod_error(&err, ENOMEM, "out of memory");
+        r = r < 0 ? (r == -ENOMEM ? r : reply_image_error(call, r, &err, a.name))
+                  : reply_one(call, "tree", vl_json_new_string(b.data));
+        vl_buf_free(&b);
+        return r;
+}
+
 int images_bind(VlServer *s, Service *svc) {
         static const struct {
                 const char *method;
@@ -248,6 +339,7 @@ int images_bind(VlServer *s, Service *svc) {
                 {PODMAN_IFACE ".ImageExists", method_image_exists},
                 {PODMAN_IFACE ".DeleteUnusedImages", method_prune_images},
                 {PODMAN_IFACE ".ImagesPrune", method_prune_images},
+                {PODMAN_IFACE ".ImageTree", method_image_tree},
         };
 
         for (size_t i = 0; i < ELEMENTSOF(table); i++) {

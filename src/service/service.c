@@ -293,8 +293,9 @@ static int adopt_activated(Parent *p) {
 }
 
 static void usage(FILE *f) {
-        fputs("Usage: cpod varlink [--timeout MS] [ADDRESS]\n\n"
-              "Serve the io.podman and io.projectatomic.podman Varlink interfaces.\n\n"
+        fputs("Usage: cpod varlink [--timeout MS] [ADDRESS]\n"
+              "       cpod system service [--varlink] [--timeout MS] [ADDRESS]\n\n"
+              "Serve the io.podman, io.projectatomic.podman and io.cpod Varlink interfaces.\n\n"
               "  -t, --timeout MS   exit after MS milliseconds without connections (0: never)\n"
               "  -h, --help         show this help\n\n"
               "Without socket activation the service listens on ADDRESS (default\n"

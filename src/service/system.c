@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 /*
- * System methods: Ping, GetVersion and GetInfo of both interfaces.
+ * System methods: Ping, GetVersion and GetInfo of both interfaces (GetInfo's
+ * document is service_info, which `cpod info` prints too).
  *
  * The version fields podman filled from its Go build are filled from ours:
  * go_version names the C compiler, git_commit is empty unless the build
@@ -16,6 +17,7 @@
 
 #include "registries.h"
 #include "service-internal.h"
+#include "service.h"
 #include "util.h"
 
 #if defined(__clang__)
@@ -253,23 +255,17 @@ static int binary_json(VlJson **ret) {
         return 0;
 }
 
-static int method_get_info(VlCall *call, const VlJson *params, unsigned flags, void *userdata) {
-        Service *svc = userdata;
-        bool podman = !call_is_atomic(call);
+int service_info(Engine *e, const EngineOptions *o, bool podman, VlJson **ret, CpodError *err) {
         VlJson *host = NULL, *store = NULL, *bin = NULL, *search = NULL, *ins = NULL, *blk = NULL;
-        CpodError err = {};
-        Engine *e;
         int r;
 
-        if (service_engine(svc, call, &e) < 0)
-                return 0;
-        r = store_json(e, &store, &err);
+        r = store_json(e, &store, err);
         if (r < 0)
-                return reply_error_occurred(call, r, &err);
+                return r;
 
         VlJson *info = vl_json_new_object(), *regs = podman ? vl_json_new_object() : NULL;
         if (!info || (podman && !regs) || host_json(podman, &host) < 0 || binary_json(&bin) < 0 ||
-            registries_json(&svc->options, &search, &ins, podman ? &blk : NULL) < 0 ||
+            registries_json(o, &search, &ins, podman ? &blk : NULL) < 0 ||
             vl_json_object_set(info, "host", TAKE_PTR(host)) < 0)
                 goto nomem;
         if (podman) {
@@ -284,7 +280,8 @@ static int method_get_info(VlCall *call, const VlJson *params, unsigned flags, v
         if (vl_json_object_set(info, "store", TAKE_PTR(store)) < 0 ||
             vl_json_object_set(info, "podman", TAKE_PTR(bin)) < 0)
                 goto nomem;
-        return reply_one(call, "info", info);
+        *ret = info;
+        return 0;
 nomem:
         vl_json_unref(info);
         vl_json_unref(regs);
@@ -294,7 +291,23 @@ nomem:
         vl_json_unref(search);
         vl_json_unref(ins);
         vl_json_unref(blk);
-        return -ENOMEM;
+        return cpod_error(err, ENOMEM, "out of memory");
+}
+
+static int method_get_info(VlCall *call, const VlJson *params, unsigned flags, void *userdata) {
+        Service *svc = userdata;
+        VlJson *info = NULL;
+        CpodError err = {};
+        Engine *e;
+
+        if (service_engine(svc, call, &e) < 0)
+                return 0;
+        int r = service_info(e, &svc->options, !call_is_atomic(call), &info, &err);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return reply_error_occurred(call, r, &err);
+        return reply_one(call, "info", info);
 }
 
 static int method_reset(VlCall *call, const VlJson *params, unsigned flags, void *userdata) {

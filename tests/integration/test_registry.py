@@ -11,7 +11,9 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
+import tarfile
 import tempfile
 import threading
 import time
@@ -211,6 +213,47 @@ def test_pull_v2s2_multilayer_quiet(registry, store):
     check_clean(store)
 
 
+def test_pull_layers_match_their_tarballs(registry, store):
+    # each layer is hashed once while it downloads: the store records the digest its blob was checked
+    # against; and every entry of every layer tarball is on disk with its type, mode, owner and time
+    ref = '%s/httpd:v2s2' % registry.host
+    assert store.ok('pull', '-q', '--tls-verify=false', ref).strip() == HTTPD['id']
+    db = sqlite3.connect(os.path.join(store.root, 'cpod.db'))
+    rows = db.execute('SELECT l.id, l.compressed_digest, l.diff_id FROM image_layers il JOIN layers l '
+                      'ON l.id = il.layer_id WHERE il.image_id = ? ORDER BY il.idx', (HTTPD['id'],)).fetchall()
+    db.close()
+    assert [r[2] for r in rows] == store.json('image', 'inspect', HTTPD['id'])[0]['RootFS']['Layers']
+    blobs = os.path.join(store.root, 'blobs', 'sha256')
+    checked = 0
+    for layer_id, compressed, _ in rows:
+        blob = os.path.join(blobs, compressed[7:])
+        with open(blob, 'rb') as f:
+            assert 'sha256:' + hashlib.sha256(f.read()).hexdigest() == compressed
+        root = os.path.join(store.root, 'layers', layer_id, 'diff')
+        with tarfile.open(blob) as t:
+            for m in t.getmembers():
+                name = os.path.normpath(m.name)
+                if os.path.basename(name).startswith('.wh.'):
+                    continue
+                p = os.path.join(root, name) if name != '.' else root
+                st = os.lstat(p)
+                assert (st.st_uid, st.st_gid) == (m.uid, m.gid), name
+                assert int(st.st_mtime) == int(m.mtime), name
+                if m.issym():
+                    assert os.readlink(p) == m.linkname, name
+                    continue
+                assert st.st_mode & 0o7777 == m.mode & 0o7777, (name, oct(st.st_mode), oct(m.mode))
+                if m.isdir():
+                    assert os.path.isdir(p) and not os.path.islink(p), name
+                elif m.islnk():
+                    assert os.path.samefile(p, os.path.join(root, os.path.normpath(m.linkname))), name
+                elif m.isreg():
+                    assert st.st_size == m.size, name
+                checked += 1
+    assert checked > 20
+    check_clean(store)
+
+
 def test_pull_by_digest(registry, store):
     ref = '%s/busybox@%s' % (registry.host, BUSYBOX['manifest_digest'])
     assert store.ok('pull', '-q', '--tls-verify=false', ref).strip() == BUSYBOX['id']
@@ -259,7 +302,7 @@ def test_pull_unreachable(store):
     port = free_port()
     p = store.run('pull', '--tls-verify=false', '127.0.0.1:%d/busybox:latest' % port)
     assert p.returncode == 125
-    assert "Couldn't connect" in p.stderr and '127.0.0.1:%d' % port in p.stderr
+    assert ("Couldn't connect" in p.stderr or 'Connection refused' in p.stderr) and '127.0.0.1:%d' % port in p.stderr
     assert image_ids(store) == []
 
 
@@ -269,6 +312,15 @@ def test_manifest_inspect(registry, store):
     assert [m['platform']['architecture'] for m in doc['manifests']] == ['amd64', 'arm64']
     doc = json.loads(store.ok('manifest', 'inspect', '--tls-verify=false', '%s/busybox' % registry.host))
     assert doc['layers'][0]['digest'] == BUSYBOX['layer_digests'][0]
+
+
+def test_image_exists_remote(registry, store):
+    assert store.run('image', 'exists', '--remote', '--tls-verify=false', '%s/busybox' % registry.host).returncode == 0
+    assert store.run('image', 'exists', '--remote', '--tls-verify=false', '%s/nosuch' % registry.host).returncode == 1
+    assert store.run('image', 'exists', '--tls-verify=false', '%s/busybox' % registry.host).returncode == 125
+    assert store.run('image', 'exists', '%s/busybox' % registry.host).returncode == 1, 'not in local storage'
+    p = store.run('image', 'exists', '--remote', '--tls-verify=false', '127.0.0.1:%d/busybox' % free_port())
+    assert p.returncode == 125 and 'Error:' in p.stderr
 
 
 def test_search(registry, store):
@@ -492,8 +544,18 @@ class FakeRegistry:
             return open(os.path.join(layout, 'blobs', 'sha256', d[7:]), 'rb').read()
         self.manifest = blob(BUSYBOX['manifest_digest'])
         self.blobs = {d: blob(d) for d in [BUSYBOX['config_digest']] + BUSYBOX['layer_digests']}
+        # a config whose diff_id does not match the layer (the layer blob itself is intact)
+        config = json.loads(self.blobs[BUSYBOX['config_digest']])
+        config['rootfs']['diff_ids'][0] = 'sha256:' + '0' * 64
+        bad_config = json.dumps(config).encode()
+        bad_config_digest = 'sha256:' + hashlib.sha256(bad_config).hexdigest()
+        self.blobs[bad_config_digest] = bad_config
+        doc = json.loads(self.manifest)
+        doc['config'].update(digest=bad_config_digest, size=len(bad_config))
+        self.bad_diffid_manifest = json.dumps(doc).encode()
         self.mode = 'good'
         self.gets = []
+        self.conns = []  # the client's (address, port) of each GET: one per connection it kept
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -511,6 +573,7 @@ class FakeRegistry:
 
             def do_GET(self):
                 fake.gets.append(self.path)
+                fake.conns.append(self.client_address)
                 try:
                     body = fake.answer(self)
                     if body:
@@ -525,10 +588,21 @@ class FakeRegistry:
 
     def answer(self, h):
         path = h.path
+        if self.mode == 'chunked':
+            return self.answer_chunked(h)
+        if path.startswith('/v2/') and '/blobs/' in path and self.mode == 'redirect':
+            # relative, then absolute: both resolved against the registry's own http URL
+            h.send_response(307)
+            h.send_header('Location', '/elsewhere' + path)
+            h.send_header('Content-Length', '0')
+            h.end_headers()
+            return b''
+        if path.startswith('/elsewhere/'):
+            path = path[len('/elsewhere'):]
         if path == '/v2/':
             return h.send(200, b'{}')
         if '/manifests/' in path:
-            body = self.manifest
+            body = self.bad_diffid_manifest if self.mode == 'bad-diffid' else self.manifest
             if self.mode == 'huge-manifest':
                 doc = json.loads(body)
                 doc['annotations'] = {'pad': 'x' * (5 << 20)}
@@ -553,6 +627,27 @@ class FakeRegistry:
             return b''
         return h.send(200, data, 'application/octet-stream')
 
+    def answer_chunked(self, h):
+        """Every answer in chunks of odd sizes, with a chunk extension and a trailer."""
+        if '/manifests/' in h.path:
+            body, ctype = self.manifest, 'application/vnd.oci.image.manifest.v1+json'
+        else:
+            body, ctype = self.blobs.get(h.path.rsplit('/', 1)[-1]), 'application/octet-stream'
+            if body is None:
+                return h.send(404, b'{}')
+        h.send_response(200)
+        h.send_header('Content-Type', ctype)
+        h.send_header('Transfer-Encoding', 'chunked')
+        h.end_headers()
+        out, i, size = [], 0, 1
+        while i < len(body):
+            part = body[i:i + size]
+            out.append(b'%x;ext=1\r\n%s\r\n' % (len(part), part))
+            i += len(part)
+            size = size * 3 + 7
+        out.append(b'0\r\nX-Trailer: yes\r\n\r\n')
+        return b''.join(out)
+
     def stop(self):
         self.httpd.shutdown()
         self.httpd.server_close()
@@ -567,6 +662,7 @@ def fake():
 
 @pytest.mark.parametrize('mode,message', [
     ('bad-digest', 'digest'),
+    ('bad-diffid', 'sha256:' + '0' * 64),
     ('truncated', 'after'),
     ('huge-manifest', 'larger than 4194304 bytes'),
     ('error500', '500 Internal Server Error: UNKNOWN: disk on fire'),
@@ -609,4 +705,50 @@ def test_interrupted_pull_reuses_complete_blobs(fake, store):
     assert not any(BUSYBOX['config_digest'] in g for g in fake.gets)
     assert any(BUSYBOX['layer_digests'][0] in g for g in fake.gets)
     store.ok('system', 'check', '--repair')
+    check_clean(store)
+
+
+# ---- the plain-http client ----
+
+def test_http_keepalive_chunked_redirect(fake, store):
+    ref = '%s/busybox:latest' % fake.host
+    # the manifest's kept-alive connection carries one of the two blobs downloaded side by side
+    assert store.ok('pull', '-q', '--tls-verify=false', ref).strip() == BUSYBOX['id']
+    assert len(fake.gets) == 3 and len(set(fake.conns)) <= 2, (fake.gets, fake.conns)
+    store.ok('rmi', BUSYBOX['id'])
+    check_clean(store)
+    for mode in ('chunked', 'redirect'):
+        fake.mode = mode
+        del fake.gets[:]
+        assert store.ok('pull', '-q', '--tls-verify=false', ref).strip() == BUSYBOX['id'], mode
+        if mode == 'redirect':
+            assert any(g.startswith('/elsewhere/') for g in fake.gets)
+        store.ok('rmi', BUSYBOX['id'])
+        check_clean(store)
+
+
+def loaded_libraries(store, *args):
+    """The shared objects the dynamic linker loaded for a cpod command (LD_DEBUG=libs)."""
+    p = store.run(*args, env=dict(os.environ, LD_DEBUG='libs'))
+    assert p.returncode == 0, p.stderr
+    return p.stderr
+
+
+def test_scheme_probe_http_and_tls(registry, tls_registry, store):
+    # an insecure http registry: the TLS probe says http, and libcurl is never loaded
+    out = loaded_libraries(store, 'pull', '-q', '--tls-verify=false', '%s/busybox:latest' % registry.host)
+    assert 'libcurl' not in out
+    assert BUSYBOX['id'] in store.ok('images', '-q', '--no-trunc')
+    store.ok('rmi', BUSYBOX['id'])
+    # an insecure TLS registry: the probe finds TLS, and libcurl speaks it without verifying
+    out = loaded_libraries(store, 'pull', '-q', '--tls-verify=false', '%s/busybox' % tls_registry.host)
+    assert 'libcurl' in out
+    assert BUSYBOX['id'] in store.ok('images', '-q', '--no-trunc')
+    # an insecure registry from registries.conf behaves alike
+    conf = os.path.join(store.base, 'registries.conf')
+    with open(conf, 'w') as f:
+        f.write('[[registry]]\nlocation = "%s"\ninsecure = true\n' % registry.host)
+    p = store.run('pull', '-q', '%s/busybox:latest' % registry.host,
+                  env=dict(os.environ, CONTAINERS_REGISTRIES_CONF=conf))
+    assert p.returncode == 0, p.stderr
     check_clean(store)

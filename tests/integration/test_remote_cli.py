@@ -82,12 +82,3 @@ def test_addresses(remote, tmp_sock_dir):
         same(remote, "image", "inspect", "busybox", how=["--remote"], env=env)
     p = run([cli, "--url", f"unix:{tmp_sock_dir}/nothing", "ps"])
     assert p.returncode == 125 and p.stdout == "" and "Error: connecting to" in p.stderr
-
-
-@pytest.mark.parametrize("args", [["export", "x"], ["volume", "ls"], ["system", "df"]], ids=" ".join)
-def test_unsupported(remote, args):
-    cli, _, address = remote
-    p = run([cli, "--url", address, *args])
-    name = " ".join(args[:2] if args[0] in ("volume", "system") else args[:1])
-    assert p.returncode == 125 and p.stdout == ""
-    assert f"Error: command {name} is not supported in remote mode yet" in p.stderr

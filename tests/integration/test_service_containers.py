@@ -448,3 +448,72 @@ def test_upgrade_methods_need_upgrade(service):
         assert r["error"] == f"{PODMAN}.ErrorOccurred"
     finally:
         c.close()
+
+
+def test_attach_end_of_input_and_resize(service):
+    """A stdin frame of length 0 closes the container's input; a resize frame sizes its terminal."""
+    ident = create(service, "sh", "-c", "cat; echo eof", interactive=True)
+    c = Conn(service)
+    try:
+        c.call(f"{PODMAN}.Attach", {"name": ident, "detachKeys": "", "start": True}, upgrade=True)
+        c.send_frame(STDIN, b"one\n")
+        c.send_frame(STDIN)
+        assert c.output() == (b"one\neof\n", b"", 0)
+    finally:
+        c.close()
+    ident = create(service, "sh", "-c", "read x; stty size", interactive=True, tty=True)
+    c = Conn(service)
+    try:
+        c.call(f"{PODMAN}.Attach", {"name": ident, "detachKeys": "", "start": True}, upgrade=True)
+        c.send_frame(RESIZE, b'{"Width": 101, "Height": 33}')
+        c.send_frame(STDIN, b"go\r")
+        out, err, code = c.output()
+        assert code == 0 and out.split()[-2:] == [b"33", b"101"], (out, err)
+    finally:
+        c.close()
+
+
+def test_exec_end_of_input(service):
+    ident = create(service, "sleep", "60")
+    ok(service, f"{PODMAN}.StartContainer", {"name": ident})
+    c = Conn(service)
+    try:
+        exec_call(c, ident, ["sh", "-c", "cat; echo done; exit 5"])
+        c.send_frame(STDIN, b"abc\n")
+        c.send_frame(STDIN)
+        assert c.output() == (b"abc\ndone\n", b"", 5)
+    finally:
+        c.close()
+    ok(service, f"{PODMAN}.KillContainer", {"name": ident, "signal": 9})
+
+
+def test_export_to_a_temporary_file(service):
+    """Without a path the tarball goes to a temporary file on the service's side, fetched with ReceiveFile."""
+    ident = create(service, "true")
+    path = ok(service, f"{PODMAN}.ExportContainer", {"name": ident, "path": ""})["tarfile"]
+    c = Conn(service)
+    try:
+        r = c.call(f"{PODMAN}.ReceiveFile", {"path": path, "delete": True}, upgrade=True)
+        length = r["parameters"]["len"]
+        c._fill(lambda: len(c.buf) >= length)
+        assert length > 10000 and len(c.buf) == length
+    finally:
+        c.close()
+    deadline = time.monotonic() + 30  # deleted once the last byte is sent, which may be after we read it
+    while os.path.exists(path) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not os.path.exists(path)
+    r = call(service, f"{PODMAN}.ExportContainer", {"name": "nosuch", "path": ""})
+    assert r["error"] == f"{PODMAN}.ContainerNotFound"
+
+
+def test_events_until_end_with_an_empty_event(service):
+    create(service, "true", name="evu")
+    c = Conn(service)
+    try:
+        until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time()))
+        replies = list(c.stream(f"{PODMAN}.GetEvents", {"filter": ["container=evu"], "since": "", "until": until}))
+    finally:
+        c.close()
+    assert [r["parameters"]["events"]["status"] for r in replies] == ["create", ""]
+    assert replies[-1]["parameters"]["events"] == dict.fromkeys(("id", "image", "name", "status", "time", "type"), "")
