@@ -1,81 +1,82 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# bash completion for cpod(1): commands, their flags, and local image names.
+# bash completion for cpod(1). Commands, subcommands and flags come from the
+# installed cpod's own --help, so they never fall behind it; names of images,
+# containers, pods, volumes and networks come from the store the line names.
 
-_cpod_images() {
-        local -a global=()
+# The global options of the line being completed that select a store or a service.
+_cpod_global() {
         local i
-        # keep the store the line names
-        for ((i = 1; i < ${#COMP_WORDS[@]}; i++)); do
+        for ((i = 1; i < ${#COMP_WORDS[@]} - 1; i++)); do
                 case ${COMP_WORDS[i]} in
-                --root | --runroot | --storage-driver) global+=("${COMP_WORDS[i]}" "${COMP_WORDS[i + 1]}") ;;
+                --root | --runroot | --storage-driver | --url) printf '%s\n%s\n' "${COMP_WORDS[i]}" "${COMP_WORDS[i + 1]}" ;;
+                --remote | -r) printf '%s\n' "${COMP_WORDS[i]}" ;;
                 esac
         done
-        "${COMP_WORDS[0]}" "${global[@]}" images --noheading \
-                --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | grep -v '^<none>'
 }
 
-_cpod_containers() {
-        local -a global=()
-        local i
-        for ((i = 1; i < ${#COMP_WORDS[@]}; i++)); do
-                case ${COMP_WORDS[i]} in
-                --root | --runroot | --storage-driver) global+=("${COMP_WORDS[i]}" "${COMP_WORDS[i + 1]}") ;;
-                esac
-        done
-        "${COMP_WORDS[0]}" "${global[@]}" ps -a --noheading --format '{{.Names}}' 2>/dev/null
+_cpod_query() {
+        local IFS=$'\n'
+        local -a global=($(_cpod_global))
+        "${COMP_WORDS[0]}" "${global[@]}" "$@" 2>/dev/null
+}
+
+_cpod_images() { _cpod_query images --noheading --format '{{.Repository}}:{{.Tag}}' | grep -v '^<none>'; }
+_cpod_containers() { _cpod_query ps -a --noheading --format '{{.Names}}'; }
+_cpod_pods() { _cpod_query pod ps --noheading --format '{{.Name}}'; }
+_cpod_volumes() { _cpod_query volume ls -q; }
+_cpod_networks() { _cpod_query network ls --format '{{.Name}}'; }
+
+# The commands listed under "Available Commands:" by `cpod [WORDS] --help`.
+_cpod_subcommands() {
+        "${COMP_WORDS[0]}" "$@" --help 2>/dev/null |
+                awk '/^Available Commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 } on && /^$/ { on = 0 }'
+}
+
+# The long (and short) options `cpod WORDS --help` lists.
+_cpod_options() {
+        "${COMP_WORDS[0]}" "$@" --help 2>/dev/null |
+                grep -oE '^ +(-[a-zA-Z], )?--[a-z0-9-]+' | grep -oE -- '--[a-z0-9-]+'
 }
 
 _cpod() {
         local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-        local i cmd="" sub="" words
-        local top="attach commit container cp create diff events exec export history image images import
-                inspect kill load logs mount pause port ps rename restart rm rmi run save start stats stop system
-                tag top umount unmount unpause untag version wait"
-        local container_cmds="attach commit cp create diff exec exists export inspect kill list logs ls mount
-                pause port prune ps rename restart rm run start stats stop top umount unmount unpause wait"
-        local create_opts="--cap-add --cap-drop --cidfile --cpus --detach --detach-keys --entrypoint --env
-                --env-file --hostname --init --interactive --label --log-driver --memory --mount --name --network
-                --pids-limit --privileged --read-only --restart --rm --runtime --security-opt --stop-signal
-                --stop-timeout --tmpfs --tty --ulimit --user --volume --workdir"
-        local image_cmds="exists export history import inspect list load ls mount prune rm save tag tree umount unmount untag"
-        local system_cmds="check df reset"
-        local global_opts="--help --log-level --registries-conf --root --runroot --storage-driver --version"
+        local i words=""
+        local -a path=()
 
+        # the command path so far: words that are commands, as cpod's help lists them
         for ((i = 1; i < COMP_CWORD; i++)); do
                 case ${COMP_WORDS[i]} in
-                --root | --runroot | --storage-driver | --log-level | --registries-conf) ((i++)) ;;
+                --root | --runroot | --storage-driver | --log-level | --registries-conf | --url) ((i++)) ;;
                 -*) ;;
                 *)
-                        if [[ -z $cmd ]]; then
-                                cmd=${COMP_WORDS[i]}
-                        elif [[ -z $sub && ($cmd == image || $cmd == system || $cmd == container) ]]; then
-                                sub=${COMP_WORDS[i]}
+                        if _cpod_subcommands "${path[@]}" | grep -qx -- "${COMP_WORDS[i]}"; then
+                                path+=("${COMP_WORDS[i]}")
+                        else
+                                break
                         fi
                         ;;
                 esac
         done
 
         case $prev in
-        --root | --runroot | -i | --input | -o | --output | --registries-conf)
+        --root | --runroot | -i | --input | -o | --output | --registries-conf | --authfile | --cert-dir | \
+                -v | --volume | --env-file | --cidfile | --digestfile | --kubeconfig)
                 compopt -o default 2>/dev/null
                 COMPREPLY=()
                 return
                 ;;
         --storage-driver) words="overlay vfs" ;;
-        --network | --net) words="none host" ;;
+        --network | --net) words="none host bridge $(_cpod_networks)" ;;
+        --pod) words="$(_cpod_pods)" ;;
         --restart) words="no on-failure always unless-stopped" ;;
         --log-driver) words="k8s-file none" ;;
         --runtime) words="crun runc" ;;
         -s | --signal | --stop-signal) words="HUP INT QUIT KILL USR1 USR2 TERM STOP CONT" ;;
-        -v | --volume | --env-file | --cidfile)
-                compopt -o default 2>/dev/null
-                COMPREPLY=()
-                return
-                ;;
         --log-level) words="debug info warn error" ;;
         --sort) words="created id repository size tag" ;;
+        -d | --driver) [[ ${path[0]} == network ]] && words="bridge macvlan" ;;
         --format)
-                if [[ $cmd == save || $sub == save ]]; then
+                if [[ ${path[-1]} == save ]]; then
                         words="docker-archive oci-archive oci-dir"
                 else
                         words="json table"
@@ -87,105 +88,35 @@ _cpod() {
                 return
         fi
 
-        if [[ -z $cmd ]]; then
-                if [[ $cur == -* ]]; then
-                        COMPREPLY=($(compgen -W "$global_opts" -- "$cur"))
-                else
-                        COMPREPLY=($(compgen -W "$top" -- "$cur"))
-                fi
+        if [[ $cur == -* ]]; then
+                COMPREPLY=($(compgen -W "$(_cpod_options "${path[@]}")" -- "$cur"))
                 return
         fi
-        if [[ -z $sub && $cmd == image ]]; then
-                COMPREPLY=($(compgen -W "$image_cmds --help" -- "$cur"))
-                return
-        fi
-        if [[ -z $sub && $cmd == container ]]; then
-                COMPREPLY=($(compgen -W "$container_cmds --help" -- "$cur"))
-                return
-        fi
-        if [[ -z $sub && $cmd == system ]]; then
-                COMPREPLY=($(compgen -W "$system_cmds --help" -- "$cur"))
+        local subs
+        subs=$(_cpod_subcommands "${path[@]}")
+        if [[ -n $subs ]]; then
+                COMPREPLY=($(compgen -W "$subs" -- "$cur"))
                 return
         fi
 
-        local verb=${sub:-$cmd}
-        if [[ $cmd == container ]]; then
-                case $sub in
-                ls | list) verb=ps ;;
-                prune) verb=container-prune ;;
-                rm) verb=container-rm ;;
-                esac
-        fi
-        case $verb in
-        create | run) words="$create_opts" ;;
-        ps) words="--all --filter --format --last --latest --no-trunc --noheading --quiet --size" ;;
-        container-rm) words="--all --force --ignore --volumes" ;;
-        container-prune) words="--force" ;;
-        start) words="--all --attach --detach-keys --interactive" ;;
-        stop | restart) words="--all --ignore --time" ;;
-        kill) words="--all --signal" ;;
-        pause | unpause) words="--all" ;;
-        logs) words="--follow --names --since --tail --timestamps --until" ;;
-        exec) words="--detach --detach-keys --env --env-file --interactive --privileged --tty --user --workdir" ;;
-        attach) words="--detach-keys --no-stdin --sig-proxy" ;;
-        wait) words="--condition --ignore --interval" ;;
-        stats) words="--all --format --interval --no-reset --no-stream" ;;
-        commit) words="--author --change --format --message --pause --quiet" ;;
-        diff) words="--format" ;;
-        events) words="--filter --format --since --stream --until" ;;
-        cp) words="--archive --overwrite" ;;
-        images | ls | list) words="--all --digests --filter --format --history --no-trunc --noheading --quiet --sort" ;;
-        inspect) words="--format --type" ;;
-        history) words="--format --human --no-trunc --noheading --quiet" ;;
-        rmi) words="--all --force --ignore" ;;
-        rm)
-                words="--all --force --ignore"
-                [[ $cmd == image ]] || words+=" --volumes"
-                ;;
-        prune) words="--all --filter --force" ;;
-        load) words="--input --quiet" ;;
-        save) words="--compress --format --multi-image-archive --output --quiet" ;;
-        import) words="--change --message --quiet" ;;
-        export) words="--output" ;;
-        mount) words="--all" ;;
-        unmount | umount) words="--all --force" ;;
-        check) words="--repair" ;;
-        reset) words="--force" ;;
-        df | version) words="--format" ;;
-        esac
-        if [[ $cur == -* ]]; then
-                COMPREPLY=($(compgen -W "$words --help" -- "$cur"))
-                return
-        fi
-        case $verb in
-        import | cp)
+        local IFS=$'\n'
+        case "${path[*]}" in
+        "") ;;
+        pod* | "generate kube") COMPREPLY=($(compgen -W "$(_cpod_pods)"$'\n'"$(_cpod_containers)" -- "$cur")) ;;
+        volume*) COMPREPLY=($(compgen -W "$(_cpod_volumes)" -- "$cur")) ;;
+        "network connect" | "network disconnect")
+                COMPREPLY=($(compgen -W "$(_cpod_networks)"$'\n'"$(_cpod_containers)" -- "$cur")) ;;
+        network*) COMPREPLY=($(compgen -W "$(_cpod_networks)" -- "$cur")) ;;
+        image* | images | rmi | tag | untag | history | save | push | create | run | "container create" | \
+                "container run" | "manifest inspect")
+                COMPREPLY=($(compgen -W "$(_cpod_images)" -- "$cur")) ;;
+        inspect) COMPREPLY=($(compgen -W "$(_cpod_containers)"$'\n'"$(_cpod_images)" -- "$cur")) ;;
+        import | cp | load | "play kube")
                 compopt -o default 2>/dev/null
                 COMPREPLY=()
                 ;;
-        load | prune | container-prune | check | df | reset | version | ps | events) COMPREPLY=() ;;
-        create | run)
-                local IFS=$'\n'
-                COMPREPLY=($(compgen -W "$(_cpod_images)" -- "$cur"))
-                ;;
-        start | stop | restart | kill | container-rm | pause | unpause | logs | exec | attach | wait | stats | \
-                commit | diff | rename | port | top | exists)
-                local IFS=$'\n'
-                COMPREPLY=($(compgen -W "$(_cpod_containers)" -- "$cur"))
-                ;;
-        rm | mount | umount | unmount | export | inspect)
-                local IFS=$'\n'
-                if [[ $cmd == image ]]; then
-                        COMPREPLY=($(compgen -W "$(_cpod_images)" -- "$cur"))
-                elif [[ $verb == inspect && $cmd != container ]]; then
-                        COMPREPLY=($(compgen -W "$(_cpod_containers)"$'\n'"$(_cpod_images)" -- "$cur"))
-                else
-                        COMPREPLY=($(compgen -W "$(_cpod_containers)" -- "$cur"))
-                fi
-                ;;
-        *)
-                local IFS=$'\n'
-                COMPREPLY=($(compgen -W "$(_cpod_images)" -- "$cur"))
-                ;;
+        pull | search | login | logout | system* | info | version | events | ps | varlink) COMPREPLY=() ;;
+        *) COMPREPLY=($(compgen -W "$(_cpod_containers)" -- "$cur")) ;;
         esac
 }
 
