@@ -206,7 +206,8 @@ static int row_read(Engine *e, sqlite3_stmt *st, Container *ret) {
 
 int container_load_row(Engine *e, const char *id, Container *ret, CpodError *err) {
         sqlite3_stmt *st = NULL;
-        int r = db_prepare(e->db, "SELECT " CONTAINER_COLUMNS " FROM containers WHERE id = ?1", &st, err);
+        int r = db_prepare_cached(e->db, "SELECT " CONTAINER_COLUMNS " FROM containers WHERE id = ?1", &st,
+                                  err);
         if (r < 0)
                 return r;
         sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
@@ -217,7 +218,7 @@ int container_load_row(Engine *e, const char *id, Container *ret, CpodError *err
                 r = cpod_error(err, ENOENT, "no such container %s", id);
         else
                 r = cpod_error(err, -db_errno(rc), "read container %s: %s", id, sqlite3_errmsg(e->db));
-        sqlite3_finalize(st);
+        db_finish(st);
         return r;
 }
 

@@ -6,8 +6,11 @@
  */
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "db.h"
@@ -223,6 +226,91 @@ int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret, CpodError *err)
         return 0;
 }
 
+/* Statements kept per connection: a command runs the same lookups several times (a container's row,
+ * its image, its volumes), and compiling a statement costs more than running it (30-200 k instructions
+ * for the wide SELECTs). Few distinct statements run in one process; the cache is small and a full one
+ * just prepares anew. SQLite connections here are used by one thread at a time; the lock only guards
+ * the table itself, which is shared by every connection of the process. */
+#define DB_CACHE_SIZE 32
+
+typedef struct DbCached {
+        sqlite3 *db;
+        sqlite3_stmt *st;
+        bool in_use;
+} DbCached;
+
+static DbCached db_cache[DB_CACHE_SIZE];
+static pthread_mutex_t db_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int db_prepare_cached(sqlite3 *db, const char *sql, sqlite3_stmt **ret, CpodError *err) {
+        DbCached *free_slot = NULL;
+
+        pthread_mutex_lock(&db_cache_lock);
+        for (size_t i = 0; i < DB_CACHE_SIZE; i++) {
+                DbCached *c = &db_cache[i];
+                if (!c->st) {
+                        if (!free_slot && !c->in_use)
+                                free_slot = c;
+                } else if (c->db == db && !c->in_use && streq(sqlite3_sql(c->st), sql)) {
+                        c->in_use = true;
+                        *ret = c->st;
+                        pthread_mutex_unlock(&db_cache_lock);
+                        return 0;
+                }
+        }
+        if (free_slot)
+                free_slot->in_use = true; /* reserved while we prepare */
+        pthread_mutex_unlock(&db_cache_lock);
+
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v3(db, sql, -1, free_slot ? SQLITE_PREPARE_PERSISTENT : 0, &st, NULL);
+        pthread_mutex_lock(&db_cache_lock);
+        if (free_slot) {
+                if (rc == SQLITE_OK) {
+                        free_slot->db = db;
+                        free_slot->st = st;
+                } else
+                        free_slot->in_use = false;
+        }
+        pthread_mutex_unlock(&db_cache_lock);
+        if (rc != SQLITE_OK)
+                return cpod_error(err, -db_errno(rc), "database: prepare `%.200s`: %s", sql,
+                                  sqlite3_errmsg(db));
+        *ret = st;
+        return 0;
+}
+
+void db_finish(sqlite3_stmt *st) {
+        if (!st)
+                return;
+        pthread_mutex_lock(&db_cache_lock);
+        for (size_t i = 0; i < DB_CACHE_SIZE; i++) {
+                DbCached *c = &db_cache[i];
+                if (c->st == st) {
+                        /* reset ends the statement's read of the database; no binding outlives the call */
+                        sqlite3_reset(st);
+                        sqlite3_clear_bindings(st);
+                        c->in_use = false;
+                        pthread_mutex_unlock(&db_cache_lock);
+                        return;
+                }
+        }
+        pthread_mutex_unlock(&db_cache_lock);
+        sqlite3_finalize(st);
+}
+
+static void db_cache_drop(sqlite3 *db) {
+        pthread_mutex_lock(&db_cache_lock);
+        for (size_t i = 0; i < DB_CACHE_SIZE; i++) {
+                DbCached *c = &db_cache[i];
+                if (c->st && c->db == db) {
+                        sqlite3_finalize(c->st);
+                        *c = (DbCached){};
+                }
+        }
+        pthread_mutex_unlock(&db_cache_lock);
+}
+
 int db_begin_write(sqlite3 *db, CpodError *err) {
         return db_exec_retry(db, "BEGIN IMMEDIATE", err);
 }
@@ -341,9 +429,66 @@ fail:
         return r;
 }
 
+/* The WAL a close leaves as it is: a process that opens the store first replays the whole WAL into a
+ * fresh wal-index (a read and a checksum per frame, ~5 k instructions each), so it must stay short; a
+ * checkpoint costs its closer two or three fsyncs (1-13 ms, far more under disk load). 256 KiB is 64
+ * frames: `run --rm` writes 11, `create` 6, so one close in about six checkpoints. It is also what a
+ * power loss can take back (WAL with synchronous=NORMAL: the last transactions, never consistency). */
+#define DB_WAL_KEEP (256 * 1024)
+
+/* The WAL's size in bytes, or -1 when it cannot be told. */
+static long long db_wal_size(sqlite3 *db) {
+        const char *path = sqlite3_db_filename(db, "main");
+        char wal[4096];
+        struct stat st;
+
+        if (!path || !*path || snprintf(wal, sizeof wal, "%s-wal", path) >= (int)sizeof wal)
+                return -1;
+        if (stat(wal, &st) < 0)
+                return errno == ENOENT ? 0 : -1;
+        return st.st_size;
+}
+
+/* Checkpoint the WAL and restart it with one frame, so that the next writer appends to a WAL whose
+ * header is already on disk. SQLite syncs a WAL's header when it restarts the log (the first commit
+ * after a complete checkpoint), and the WAL's directory at the first sync of every process: two fsyncs
+ * that the first writer after a checkpoint would pay, often the foreground of a short command. Here the
+ * closing process pays one (the header) after the checkpoint's own. Best effort: when another
+ * connection is busy, this does less or nothing, and a later close does it. */
+static void db_checkpoint_and_prime(sqlite3 *db) {
+        int n_log = -1, n_ckpt = -1;
+
+        sqlite3_busy_timeout(db, 0);
+        if (sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_PASSIVE, &n_log, &n_ckpt) != SQLITE_OK ||
+            n_log != n_ckpt)
+                return;
+        /* Setting user_version always writes page 1, even to the same value: one frame. The write
+         * starts at the WAL's beginning (everything is checkpointed), writing and syncing a new header,
+         * and journal_size_limit = 0 truncates the file to that frame. */
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA user_version = %d", DB_VERSION);
+        (void)sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
 void db_close(sqlite3 *db) {
+        int no_ckpt = 0;
+
         if (!db)
                 return;
+        db_cache_drop(db);
+        /* SQLite checkpoints at every last close, with two fsyncs, and leaves an empty WAL, which the
+         * next writer restarts with two more (its header, and the directory at a process's first
+         * sync). Instead a short WAL is left as it is, to be appended to by the next writer, and a
+         * long one is checkpointed and primed here. SQLite's own close checkpoint is skipped either
+         * way. A caller that asked for no checkpoint (SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE: another
+         * process closes after it) gets none. */
+        (void)sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, -1, &no_ckpt);
+        if (!no_ckpt && sqlite3_get_autocommit(db)) {
+                long long size = db_wal_size(db);
+                if (size < 0 || size > DB_WAL_KEEP)
+                        db_checkpoint_and_prime(db);
+                (void)sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+        }
         /* Statements are owned by their callers; close_v2 defers the close if one leaked. */
         sqlite3_close_v2(db);
 }
@@ -360,7 +505,7 @@ int db_bind_texts(sqlite3 *db, sqlite3_stmt *st, const char *const *params, size
 
 int db_run(sqlite3 *db, const char *sql, const char *const *params, size_t n, CpodError *err) {
         sqlite3_stmt *st = NULL;
-        int r = db_prepare(db, sql, &st, err);
+        int r = db_prepare_cached(db, sql, &st, err);
         if (r < 0)
                 return r;
         r = db_bind_texts(db, st, params, n, err);
@@ -370,14 +515,14 @@ int db_run(sqlite3 *db, const char *sql, const char *const *params, size_t n, Cp
                         ;
                 r = rc == SQLITE_DONE ? sqlite3_changes(db) : db_fail(db, rc, err, "run a statement");
         }
-        sqlite3_finalize(st);
+        db_finish(st);
         return r;
 }
 
 int db_get_text(sqlite3 *db, const char *sql, const char *const *params, size_t n, char **ret,
                 CpodError *err) {
         sqlite3_stmt *st = NULL;
-        int r = db_prepare(db, sql, &st, err);
+        int r = db_prepare_cached(db, sql, &st, err);
         if (r < 0)
                 return r;
         r = db_bind_texts(db, st, params, n, err);
@@ -396,6 +541,6 @@ int db_get_text(sqlite3 *db, const char *sql, const char *const *params, size_t 
                 } else
                         r = rc == SQLITE_DONE ? 0 : db_fail(db, rc, err, "run a query");
         }
-        sqlite3_finalize(st);
+        db_finish(st);
         return r;
 }

@@ -2,11 +2,13 @@
 #pragma once
 
 /*
- * SQLite state: WAL, foreign keys, synchronous=FULL, a busy timeout, and
+ * SQLite state: WAL, foreign keys, synchronous=NORMAL, a busy timeout, and
  * schema migrations by PRAGMA user_version. Several cpod processes may use
  * one database at once; every read-modify-write runs inside
  * db_begin_write() ... db_commit(), which takes the write lock up front
  * (BEGIN IMMEDIATE) so two writers never deadlock on an upgrade.
+ * db_close() leaves a WAL of up to 256 KiB for the next process and
+ * checkpoints a longer one (docs/design/containers.md, round 4).
  *
  * Schema (version 1):
  *   images(id TEXT PRIMARY KEY,          -- config digest hex
@@ -49,6 +51,12 @@ void db_rollback(sqlite3 *db);
 int db_exec(sqlite3 *db, const char *sql, CpodError *err);
 /* Prepare, failing with a message that names the statement. */
 int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret, CpodError *err);
+/* Like db_prepare, but the statement is kept for the connection and handed out again for the same SQL
+ * text while no one else holds it: give it back with db_finish(), never sqlite3_finalize(). For
+ * statements a process may run more than once; db_run() and db_get_text() use it. */
+int db_prepare_cached(sqlite3 *db, const char *sql, sqlite3_stmt **ret, CpodError *err);
+/* Give back a statement from db_prepare_cached() (reset, bindings cleared) or finalize any other. */
+void db_finish(sqlite3_stmt *st);
 /* Run sql binding text parameters ?1..?n (a NULL binds SQL NULL), stepping to
  * the end; returns the number of rows changed. */
 int db_run(sqlite3 *db, const char *sql, const char *const *params, size_t n, CpodError *err);

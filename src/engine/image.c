@@ -388,7 +388,7 @@ int image_layer_sizes(Engine *e, const Image *img, uint64_t *ret_sizes, CpodErro
 
 static int image_load_row(Engine *e, const char *id, Image *ret, CpodError *err) {
         sqlite3_stmt *st = NULL;
-        int r = db_prepare(e->db, IMAGE_SELECT " WHERE i.id = ?1", &st, err);
+        int r = db_prepare_cached(e->db, IMAGE_SELECT " WHERE i.id = ?1", &st, err);
         if (r < 0)
                 return r;
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -401,7 +401,7 @@ static int image_load_row(Engine *e, const char *id, Image *ret, CpodError *err)
                 r = cpod_error(err, ENOENT, "%s: image not known", id);
         else
                 r = cpod_error(err, -db_errno(rc), "read image %s: %s", id, sqlite3_errmsg(e->db));
-        sqlite3_finalize(st);
+        db_finish(st);
         return r;
 }
 
@@ -423,7 +423,7 @@ static void resolved_done(Resolved *r) {
 static int lookup(Engine *e, const char *sql, const char *p1, const char *p2, Resolved *ret, bool want_name,
                   CpodError *err) {
         sqlite3_stmt *st = NULL;
-        int r = db_prepare(e->db, sql, &st, err);
+        int r = db_prepare_cached(e->db, sql, &st, err);
         if (r < 0)
                 return r;
         r = db_bind_texts(e->db, st, (const char *const[]){p1, p2}, p2 ? 2 : 1, err);
@@ -454,7 +454,7 @@ static int lookup(Engine *e, const char *sql, const char *p1, const char *p2, Re
         ret->name = copy;
         r = 1;
 out:
-        sqlite3_finalize(st);
+        db_finish(st);
         return r;
 }
 

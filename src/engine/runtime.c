@@ -931,9 +931,8 @@ int container_start(Engine *e, const char *ref, const ContainerStdio *attach, in
         /* after the removal (its file is gone then), or for the exit command to do it */
         if (rm_lock >= 0 && r >= 0 && !detached && attach->keep_rm_lock && *attach->keep_rm_lock < 0) {
                 *attach->keep_rm_lock = rm_lock;
-                /* The exit command has the store open while it waits for that lock, so it closes the
-                 * store after us and runs the checkpoint SQLite does at the last close (two fsyncs,
-                 * 1-13 ms here). Leave it to it even when it opened the store late. */
+                /* The exit command closes the store after us: leave the checkpoint (and the WAL's
+                 * priming, db_close) to it, even when it opened the store late. */
                 (void)sqlite3_db_config(e->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
         } else
                 safe_close(rm_lock);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -140,6 +141,131 @@ TEST(helpers) {
         is_int(db_errno(SQLITE_CONSTRAINT_PRIMARYKEY), -EEXIST, "extended CONSTRAINT");
         is_int(db_errno(SQLITE_FULL), -ENOSPC, "FULL");
         is_int(db_errno(SQLITE_OK), 0, "OK");
+}
+
+TEST(cached_statements) {
+        _cleanup_free_ char *path = tmp_path("cache.db");
+        CpodError err = {};
+        sqlite3 *db = NULL;
+        sqlite3_stmt *a = NULL, *b = NULL, *c = NULL;
+
+        is_int(db_open(path, &db, &err), 0, "open");
+        is_int(db_exec(db, "CREATE TABLE t(k TEXT PRIMARY KEY, v TEXT)", &err), 0, "create");
+        is_int(db_prepare_cached(db, "SELECT v FROM t WHERE k = ?1", &a, &err), 0, "prepare a cached one");
+        is_int(db_prepare_cached(db, "SELECT v FROM t WHERE k = ?1", &b, &err), 0,
+               "the same SQL while held");
+        ok(a != b, "a held statement is not handed out twice");
+        sqlite3_bind_text(a, 1, "x", -1, SQLITE_STATIC);
+        is_int(sqlite3_step(a), SQLITE_DONE, "step");
+        db_finish(a);
+        db_finish(b);
+        is_int(db_prepare_cached(db, "SELECT v FROM t WHERE k = ?1", &c, &err), 0, "again");
+        ok(c == a || c == b, "a given back statement is reused");
+        ok(sqlite3_bind_parameter_count(c) == 1 && !sqlite3_stmt_busy(c), "reset, ready to bind");
+        db_finish(c);
+        is_int(db_prepare_cached(db, "SELEKT", &c, &err), -EIO, "bad SQL fails");
+        ok(strstr(err.message, "SELEKT") != NULL, "naming the statement: %s", err.message);
+
+        /* Many distinct statements: a full cache prepares them anyway. */
+        int good = 0;
+        for (int i = 0; i < 40; i++) {
+                char sql[64];
+                snprintf(sql, sizeof sql, "SELECT %d", i);
+                _cleanup_free_ char *v = NULL;
+                if (db_get_text(db, sql, NULL, 0, &v, &err) == 1 && v && atoi(v) == i)
+                        good++;
+        }
+        is_int(good, 40, "40 distinct statements run, more than the cache holds");
+        is_int(db_run(db, "INSERT INTO t VALUES(?1, ?2)", DB_PARAMS("k", "v"), &err), 1, "db_run, cached");
+        db_close(db);
+
+        /* The close really closes: cached statements do not keep a zombie connection holding the file. */
+        db = NULL;
+        is_int(db_open(path, &db, &err), 0, "reopen");
+        is_int(db_exec(db, "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT", &err), 0,
+               "an exclusive lock is free after close");
+        _cleanup_free_ char *v = query_text(db, "SELECT v FROM t WHERE k = 'k'");
+        is_str(v, "v", "the row is there");
+        db_close(db);
+}
+
+static long long file_size(const char *path) {
+        struct stat st;
+        return stat(path, &st) < 0 ? -1 : st.st_size;
+}
+
+static sqlite3 *open_persistent(const char *path) {
+        sqlite3 *db = NULL;
+        int persist = 1;
+        if (db_open(path, &db, NULL) < 0)
+                return NULL;
+        (void)sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+        return db;
+}
+
+static void write_rows(sqlite3 *db, int n, int bytes) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "INSERT INTO t(v) VALUES(hex(randomblob(%d)))", bytes / 2);
+        for (int i = 0; i < n; i++)
+                (void)db_exec(db, sql, NULL);
+}
+
+/* A close leaves a short WAL to the next writer, which appends to it without any fsync. A long one is
+ * checkpointed and left with a synced header and one frame, so that the next writer does not restart
+ * the log (which syncs) either. */
+TEST(close_keeps_short_wal) {
+        _cleanup_free_ char *path = tmp_path("prime.db");
+        _cleanup_free_ char *wal = tmp_path("prime.db-wal");
+        CpodError err = {};
+        const long long primed = 32 + 4096 + 24;
+
+        sqlite3 *db = open_persistent(path);
+        ok(db != NULL, "open");
+        is_int(db_exec(db, "CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT)", &err), 0, "create");
+        write_rows(db, 400, 1000);
+        ok(file_size(wal) > 256 * 1024, "400 KB of rows make a long WAL (%lld bytes)", file_size(wal));
+        db_close(db);
+        is_int(file_size(wal), primed, "the last close checkpoints it and leaves a header and one frame");
+
+        db = open_persistent(path);
+        is_int(query_int(db, "SELECT count(*) FROM t"), 400, "the rows are there");
+        db_close(db);
+        is_int(file_size(wal), primed, "a reader's close leaves the WAL alone");
+
+        db = open_persistent(path);
+        write_rows(db, 5, 1000);
+        long long short_wal = file_size(wal);
+        ok(short_wal > primed && short_wal < 256 * 1024, "a few rows append (%lld bytes)", short_wal);
+        db_close(db);
+        is_int(file_size(wal), short_wal, "a short WAL is left as it is");
+
+        db = open_persistent(path);
+        is_int(query_int(db, "SELECT count(*) FROM t"), 405, "the next process sees every row");
+        write_rows(db, 400, 1000);
+        long long long_wal = file_size(wal);
+        (void)sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+        db_close(db);
+        is_int(file_size(wal), long_wal, "NO_CKPT_ON_CLOSE: no checkpoint at close, however long");
+
+        /* Another connection inside a read transaction: the close cannot restart the WAL under it, and
+         * the last close does. */
+        sqlite3 *other = open_persistent(path);
+        db = open_persistent(path);
+        is_int(db_begin_read(other, &err), 0, "the other connection begins a read");
+        is_int(query_int(other, "SELECT count(*) FROM t"), 805, "and reads");
+        db_close(db);
+        ok(file_size(wal) > 256 * 1024, "a reader keeps the WAL from restarting (%lld bytes)",
+           file_size(wal));
+        is_int(db_commit(other, &err), 0, "the read ends");
+        is_int(db_exec(other, "INSERT INTO t(v) VALUES('last')", &err), 0, "the other writes");
+        db_close(other);
+        is_int(file_size(wal), primed, "the last close checkpoints and primes");
+
+        db = open_persistent(path);
+        is_int(query_int(db, "SELECT count(*) FROM t"), 806, "every row survived");
+        _cleanup_free_ char *check = query_text(db, "PRAGMA integrity_check");
+        is_str(check, "ok", "integrity_check");
+        db_close(db);
 }
 
 TEST(foreign_keys_cascade) {
