@@ -4,6 +4,7 @@ prune through the CLI, run --pod and --pod new:NAME, and members sharing the inf
 and UTS namespaces."""
 
 import json
+import os
 import tempfile
 import time
 
@@ -93,6 +94,11 @@ def test_stop_start_stops_all_members(store):
     store.ok('pod', 'unpause', 'p')
     assert pod_ps(store)['p']['Status'] == 'Running'
     store.ok('pod', 'kill', 'p')
+    # kill returns once the signals are sent; conmon records the exits just after
+    for _ in range(200):
+        if pod_ps(store)['p']['Status'] == 'Exited':
+            break
+        time.sleep(0.05)
     assert pod_ps(store)['p']['Status'] == 'Exited'
     store.ok('pod', 'restart', 'p')
     assert pod_ps(store)['p']['Status'] == 'Running'
@@ -108,6 +114,42 @@ def test_rm_force_removes_members_and_infra(store):
     assert store.json('ps', '-a', '--format', 'json') == []
     assert pod_ps(store) == {}
     assert store.run('pod', 'exists', 'p').returncode == 1
+
+
+def processes_of(store):
+    """The pids of processes whose command line names the store (conmon, crun, the exit command)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir('/proc')):
+        try:
+            with open('/proc/%s/cmdline' % pid, 'rb') as f:
+                if store.base.encode() + b'/' in f.read():
+                    found.append(pid)
+        except OSError:
+            pass
+    return found
+
+
+def test_rm_force_kills_running_paused_and_exited_members(store):
+    store.ok('pod', 'create', '--name', 'p')
+    # a restart policy must not bring a member back while the pod goes
+    store.ok('run', '-d', '--pod', 'p', '--name', 'run', '--restart', 'always', BUSYBOX, 'sleep', '300')
+    store.ok('run', '-d', '--pod', 'p', '--name', 'paused', BUSYBOX, 'sleep', '300')
+    store.ok('run', '--pod', 'p', '--name', 'done', BUSYBOX, 'true')
+    store.ok('pause', 'paused')
+    pid = pod_ps(store)['p']['Id']
+    assert store.ok('pod', 'rm', '-f', 'p').strip() == pid
+    assert store.json('ps', '-a', '--format', 'json') == []
+    assert pod_ps(store) == {}
+    # every conmon has seen its container exit and gone (the exit commands finish after the rm)
+    for _ in range(200):
+        if not processes_of(store):
+            break
+        time.sleep(0.05)
+    assert processes_of(store) == []
+    # the name is free again, and the new pod starts
+    store.ok('pod', 'create', '--name', 'p')
+    store.ok('pod', 'start', 'p')
+    assert pod_ps(store)['p']['Status'] == 'Running'
 
 
 def test_pod_new_and_prune(store):
