@@ -196,8 +196,7 @@ static const char pull_options[] =
         "      --variant string     Use VARIANT instead of the running architecture variant for choosing "
         "images\n";
 
-/* "os/arch[/variant]" into the options (pointing into a copy kept in buf). */
-static int parse_platform(const char *s, char *buf, size_t n, RegistryOptions *o) {
+int cli_parse_platform(const char *s, char *buf, size_t n, RegistryOptions *o) {
         snprintf(buf, n, "%s", s);
         char *a = strchr(buf, '/'), *v = a ? strchr(a + 1, '/') : NULL;
         if (!a || a == buf || !a[1])
@@ -252,7 +251,7 @@ int cmd_pull(Cli *cli, int argc, char **argv) {
                 else if (c == ARG_VARIANT)
                         o.registry.variant = optarg;
                 else if (c == ARG_PLATFORM &&
-                         parse_platform(optarg, platform, sizeof(platform), &o.registry) < 0)
+                         cli_parse_platform(optarg, platform, sizeof(platform), &o.registry) < 0)
                         return cli_error(
                                 CLI_EXIT_ERROR,
                                 "invalid platform syntax for --platform=\"%s\": use OS/ARCH[/VARIANT]",

@@ -15,6 +15,9 @@ int cmd_login(Cli *cli, int argc, char **argv);
 int cmd_logout(Cli *cli, int argc, char **argv);
 int cmd_search(Cli *cli, int argc, char **argv);
 int cmd_manifest_inspect(Cli *cli, int argc, char **argv);
+/* `pull --platform` "os/arch[/variant]" into o's os, arch and variant (pointing into a copy kept in buf);
+ * -EINVAL when malformed. */
+int cli_parse_platform(const char *s, char *buf, size_t n, RegistryOptions *o);
 /* `image exists --remote IMAGE`: 0 when the image's registry has it, 1 when not, 125 on errors. */
 int cli_image_exists_remote(Cli *cli, int argc, char **argv);
 

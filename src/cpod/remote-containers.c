@@ -307,6 +307,30 @@ static VlJson *exec_opts(const char *ref, const ExecOptions *o, const char *keys
         return r < 0 ? NULL : TAKE_PTR(params);
 }
 
+/* With a terminal, io.cpod's ExecContainer gives the exec's terminal the size of cpod's, as local mode does
+ * (its input's, else its output's); -ENOSYS (err unset) when there is no size to give or the service lacks
+ * io.cpod, for io.podman's. */
+static int exec_sized(Cli *cli, const ExecOptions *o, const VlJson *params, CpodError *err) {
+        struct winsize ws;
+        VlJson *p;
+        int r;
+
+        if (!o->tty || o->detach ||
+            ((!o->interactive || ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0) &&
+             ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0) ||
+            ws.ws_row == 0 || ws.ws_col == 0)
+                return -ENOSYS;
+        if (!(p = vl_json_copy(params)) || vl_json_object_set_int(p, "width", ws.ws_col) < 0 ||
+            vl_json_object_set_int(p, "height", ws.ws_row) < 0) {
+                vl_json_unref(p);
+                return cpod_error(err, ENOMEM, "out of memory");
+        }
+        r = remote_cpod_call_flags(cli, "ExecContainer", p, VL_CALL_UPGRADE, NULL, err);
+        if (r == -ENOSYS)
+                *err = (CpodError){};
+        return r;
+}
+
 static int remote_exec(Cli *cli, int argc, char **argv) {
         ExecOptions o = {};
         const char *keys = NULL;
@@ -321,11 +345,24 @@ static int remote_exec(Cli *cli, int argc, char **argv) {
         if (r != 0)
                 return r < 0 ? CLI_EXIT_OK : r;
         fflush(stdout);
-        r = remote_call_flags(cli, "ExecContainer", params, VL_CALL_UPGRADE, NULL, &err);
+        if (o.detach) {
+                /* io.cpod's answers once the command runs, or why it could not start it */
+                r = remote_cpod_call_flags(cli, "ExecDetached", vl_json_copy(params), 0, NULL, &err);
+                if (r != -ENOSYS) {
+                        vl_json_unref(params);
+                        return r < 0 ? cli_start_error(&err, r) : CLI_EXIT_OK;
+                }
+                err = (CpodError){};
+        }
+        r = exec_sized(cli, &o, params, &err);
+        if (r == -ENOSYS)
+                r = remote_call_flags(cli, "ExecContainer", params, VL_CALL_UPGRADE, NULL, &err);
+        else
+                vl_json_unref(params);
         if (r < 0)
                 return cli_start_error(&err, r);
         Session s = {.interactive = o.interactive && !o.detach, .tty = o.tty};
-        if (o.detach) {
+        if (o.detach) { /* a service without io.cpod (podman 1.x): no word of a start failure */
                 /* the command runs on in the service once the connection hangs up */
                 int fd = -1;
                 _cleanup_free_ char *pending = NULL;

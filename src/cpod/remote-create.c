@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Remote create and run: the local flags, parsed as local mode parses them, sent as io.podman's Create;
- * a foreground run attaches through remote_attach. */
+/* Remote create and run: the local flags, parsed as local mode parses them, sent as io.podman's Create, or
+ * with io.cpod's CreateExtra for what that record cannot carry; a foreground run attaches through
+ * remote_attach. */
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
@@ -32,50 +33,65 @@ static int set_true(VlJson *o, const char *key, bool b) {
 }
 
 /* The mounts as Create's "volume" ("SRC:DST[:OPTS]", binds and named volumes) and "tmpfs" ("DST[:OPTS]");
- * -EOPNOTSUPP (printed) for the kinds these cannot carry. */
-static int mount_specs(const ContainerCreateOptions *c, VlJson *o) {
-        _cleanup_(vl_json_unrefp) VlJson *volumes = vl_json_new_array(), *tmpfs = vl_json_new_array();
-        int r = volumes && tmpfs ? 0 : -ENOMEM;
+ * anonymous volumes as "DST[:OPTS]" in extra's "volume". */
+static int mount_specs(const ContainerCreateOptions *c, VlJson *o, VlJson *extra) {
+        _cleanup_(vl_json_unrefp) VlJson *volumes = vl_json_new_array(), *tmpfs = vl_json_new_array(),
+                                         *anonymous = vl_json_new_array();
+        int r = volumes && tmpfs && anonymous ? 0 : -ENOMEM;
 
         for (size_t i = 0; r >= 0 && i < c->n_mounts; i++) {
                 const ContainerMount *m = &c->mounts[i];
-                bool is_tmpfs = streq_ptr(m->type, "tmpfs");
+                bool is_tmpfs = streq_ptr(m->type, "tmpfs"),
+                     is_anonymous = !is_tmpfs && (!m->source || !*m->source);
                 VlBuf b = VL_BUF_INIT;
                 if (!is_tmpfs && !streq_ptr(m->type, "bind") && !streq_ptr(m->type, "volume"))
                         return cli_error(-EOPNOTSUPP, "%s mounts are not supported in remote mode yet",
                                          m->type ?: "these");
-                if (!is_tmpfs && (!m->source || !*m->source))
-                        return cli_error(-EOPNOTSUPP,
-                                         "anonymous volumes are not supported in remote mode yet");
-                if (!is_tmpfs)
+                if (!is_tmpfs && !is_anonymous)
                         r = vl_buf_append_str(&b, m->source) ?: vl_buf_append_char(&b, ':');
                 r = r ?: vl_buf_append_str(&b, m->destination ?: "");
                 for (size_t k = 0; r >= 0 && k < m->n_options; k++)
                         r = vl_buf_append_char(&b, k == 0 ? ':' : ',')
                                     ?: vl_buf_append_str(&b, m->options[k]);
                 r = r ?: vl_buf_append_char(&b, '\0');
-                r = r ?: vl_json_array_append(is_tmpfs ? tmpfs : volumes, vl_json_new_string(b.data));
+                VlJson *list = is_tmpfs ? tmpfs : is_anonymous ? anonymous : volumes;
+                r = r ?: vl_json_array_append(list, vl_json_new_string(b.data));
                 vl_buf_free(&b);
         }
         if (r >= 0 && vl_json_array_length(volumes) > 0)
                 r = vl_json_object_set(o, "volume", TAKE_PTR(volumes));
         if (r >= 0 && vl_json_array_length(tmpfs) > 0)
                 r = vl_json_object_set(o, "tmpfs", TAKE_PTR(tmpfs));
+        if (r >= 0 && vl_json_array_length(anonymous) > 0)
+                r = vl_json_object_set(extra, "volume", TAKE_PTR(anonymous));
         return r;
 }
 
-/* The Create record for the parsed options; -EOPNOTSUPP (printed) for options it cannot carry. */
-static int create_record(const ContainerCreateOptions *c, VlJson **ret) {
-        _cleanup_(vl_json_unrefp) VlJson *o = vl_json_new_object(), *args = vl_json_new_array();
-        char buf[64];
-        int r = o && args ? 0 : -ENOMEM;
+/* What io.podman's Create record cannot carry to cpod's engine, as io.cpod's CreateExtra: published ports
+ * (cpod's io.podman.CreateContainer refuses them), the network flags, the runtime. */
+static int extra_record(const ContainerCreateOptions *c, VlJson *x) {
+        int r = set_strv(x, "publish", c->publish, c->n_publish);
 
-        if (c->runtime || c->n_dns > 0 || c->n_add_hosts > 0 || c->n_network_aliases > 0 || c->ip ||
-            c->mac_address || c->publish_all)
-                return cli_error(-EOPNOTSUPP,
-                                 "--runtime, --dns, --add-host, --network-alias, --ip, --mac-address "
-                                 "and --publish-all are not supported in remote mode yet");
-        r = r ?: mount_specs(c, o);
+        r = r ?: set_true(x, "publishAll", c->publish_all);
+        r = r ?: set_strv(x, "dns", c->dns, c->n_dns);
+        r = r ?: set_strv(x, "addHost", c->add_hosts, c->n_add_hosts);
+        r = r ?: set_str(x, "ip", c->ip);
+        r = r ?: set_str(x, "macAddress", c->mac_address);
+        r = r ?: set_strv(x, "networkAlias", c->network_aliases, c->n_network_aliases);
+        r = r ?: set_str(x, "runtime", c->runtime);
+        return r;
+}
+
+/* The Create record for the parsed options, and in *ret_extra (NULL when empty) what it cannot carry;
+ * -EOPNOTSUPP (printed) for options neither can. */
+static int create_record(const ContainerCreateOptions *c, VlJson **ret, VlJson **ret_extra) {
+        _cleanup_(vl_json_unrefp) VlJson *o = vl_json_new_object(), *args = vl_json_new_array(),
+                                         *extra = vl_json_new_object();
+        char buf[64];
+        int r = o && args && extra ? 0 : -ENOMEM;
+
+        r = r ?: mount_specs(c, o, extra);
+        r = r ?: extra_record(c, extra);
         if (r < 0)
                 return r;
         r = r ?: vl_json_array_append(args, vl_json_new_string(c->image));
@@ -123,11 +139,67 @@ static int create_record(const ContainerCreateOptions *c, VlJson **ret) {
         if (r >= 0 && c->stop_timeout != 10)
                 r = vl_json_object_set_int(o, "stopTimeout", c->stop_timeout);
         r = r ?: set_str(o, "detachKeys", c->detach_keys);
-        r = r ?: set_strv(o, "publish", c->publish, c->n_publish);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(o);
+        *ret_extra = vl_json_object_length(extra) > 0 ? TAKE_PTR(extra) : NULL;
         return 0;
+}
+
+/* For a service without io.cpod (podman 1.x): extra's members moved into io.podman's Create record, which
+ * has the same names for all but --network-alias and --runtime (-EOPNOTSUPP) and takes anonymous volumes in
+ * its "volume". */
+static int podman_record(VlJson *record, const VlJson *extra) {
+        static const char *const same[] = {"publish", "publishAll", "dns", "addHost", "ip", "macAddress"};
+        const VlJson *item;
+
+        for (size_t i = 0; i < vl_json_object_length(extra); i++) {
+                const char *key = vl_json_object_key(extra, i);
+                const VlJson *value = vl_json_object_value(extra, i);
+                bool known = false;
+                for (size_t k = 0; k < ELEMENTSOF(same); k++)
+                        known = known || streq(key, same[k]);
+                if (known) {
+                        if (vl_json_object_set(record, key, vl_json_copy(value)) < 0)
+                                return -ENOMEM;
+                        continue;
+                }
+                if (!streq(key, "volume"))
+                        return -EOPNOTSUPP;
+                if (!vl_json_object_get(record, "volume") &&
+                    vl_json_object_set(record, "volume", vl_json_new_array()) < 0)
+                        return -ENOMEM;
+                VlJson *v = vl_json_object_get(record, "volume");
+                VL_JSON_FOREACH_ELEMENT (item, value)
+                        if (vl_json_array_append(v, vl_json_copy(item)) < 0)
+                                return -ENOMEM;
+        }
+        return 0;
+}
+
+/* Create through io.cpod.CreateContainer when extra (taken, like record) holds something, else through
+ * io.podman's; a service without io.cpod gets io.podman's when its record can carry the options. */
+static int create_call(Cli *cli, VlJson *record, VlJson *extra, VlJson **ret, CpodError *err) {
+        _cleanup_(vl_json_unrefp) VlJson *rec = record, *x = extra;
+        VlJson *params = vl_json_new_object();
+        int r;
+
+        if (!params || vl_json_object_set(params, "create", vl_json_ref(rec)) < 0 ||
+            (x && vl_json_object_set(params, "extra", vl_json_ref(x)) < 0)) {
+                vl_json_unref(params);
+                return cpod_error(err, ENOMEM, "out of memory");
+        }
+        if (!x)
+                return remote_call(cli, "CreateContainer", params, ret, err);
+        r = remote_cpod_call_flags(cli, "CreateContainer", params, 0, ret, err);
+        if (r != -ENOSYS || podman_record(rec, x) < 0)
+                return r;
+        if (!(params = vl_json_new_object()) || vl_json_object_set(params, "create", vl_json_ref(rec)) < 0) {
+                vl_json_unref(params);
+                return cpod_error(err, ENOMEM, "out of memory");
+        }
+        *err = (CpodError){};
+        return remote_call(cli, "CreateContainer", params, ret, err);
 }
 
 /* The client's file, as local mode writes it. */
@@ -145,8 +217,8 @@ static int write_cidfile(const char *path, const char *id) {
 /* Parse and create; ret_id on success. 0, -1 after --help (printed by the local command), or an exit
  * code. */
 static int create_remote(Cli *cli, int argc, char **argv, CreateArgs *a, char ret_id[65]) {
-        _cleanup_(vl_json_unrefp) VlJson *reply = NULL, *params = NULL;
-        VlJson *record = NULL;
+        _cleanup_(vl_json_unrefp) VlJson *reply = NULL;
+        VlJson *record = NULL, *extra = NULL;
         CpodError err = {};
         int c, r;
 
@@ -163,12 +235,12 @@ static int create_remote(Cli *cli, int argc, char **argv, CreateArgs *a, char re
         for (int i = optind + 1; i < argc; i++)
                 if (strv_push(&a->o.command, &a->o.n_command, argv[i]) < 0)
                         return cli_error(CLI_EXIT_ERROR, "out of memory");
-        r = create_record(&a->o, &record);
+        r = create_record(&a->o, &record, &extra);
         if (r == -EOPNOTSUPP)
                 return CLI_EXIT_ERROR;
-        if (r < 0 || !(params = vl_json_new_object()) || vl_json_object_set(params, "create", record) < 0)
+        if (r < 0)
                 return cli_error(CLI_EXIT_ERROR, "out of memory");
-        r = remote_call(cli, "CreateContainer", TAKE_PTR(params), &reply, &err);
+        r = create_call(cli, record, extra, &reply, &err);
         if (r < 0)
                 return cli_engine_error(&err, r);
         snprintf(ret_id, 65, "%s", vl_json_get_string(vl_json_object_get(reply, "container")) ?: "");

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Remote images: the listing of cmd-images.c (images-rows.h), its images from io.podman's Image records;
- * pull and push (PullImage, PushImage streamed with more), load, save and import (the archive crosses
- * with SendFile/ReceiveFile on a connection of its own, then LoadImage, ImageSave or ImportImage), search,
- * image exists, prune and tree; image export, mount and umount through io.cpod (ExportImageRootfs, then
- * ReceiveFile; MountImage, UnmountImage, UnmountAllImages). login, logout and manifest inspect only touch
- * the client's auth file and the registry: they run as in local mode.
+ * pull and push (PullImage, PushImage streamed with more; io.cpod's when a registry option io.podman lacks
+ * is given, with the credential from --creds or the client's auth file), load, save and import (the archive
+ * crosses with SendFile/ReceiveFile on a connection of its own, then LoadImage, ImageSave or ImportImage),
+ * search, image exists, prune and tree; image export, mount and umount through io.cpod (ExportImageRootfs,
+ * then ReceiveFile; MountImage, UnmountImage, UnmountAllImages). save --format oci-dir fetches an
+ * oci-archive and unpacks it on the client. login, logout and manifest inspect only touch the client's auth
+ * file and the registry: they run as in local mode.
  */
 #include <fcntl.h>
 #include <string.h>
@@ -19,8 +21,10 @@
 #include "cmd-load.h"
 #include "cmd-registry.h"
 #include "images-rows.h"
+#include "layer.h"
 #include "manifest.h"
 #include "output.h"
+#include "reference.h"
 #include "remote-ext.h"
 #include "transfer.h"
 
@@ -120,7 +124,8 @@ static int stream_error(const char *error, const VlJson *reply, CpodError *err) 
 }
 
 /*
- * Call a method answering MoreResponse with more; each log line goes to stderr unless quiet, and *ret_id
+ * Call a method answering MoreResponse with more (io.podman's, or another interface's given its full name,
+ * "io.cpod.PullImage"); each log line goes to stderr unless quiet, and *ret_id
  * (malloc'ed) is the final reply's id.
  */
 static int more_call(Cli *cli, const char *method, const VlJson *params, bool quiet, char **ret_id,
@@ -134,7 +139,7 @@ static int more_call(Cli *cli, const char *method, const VlJson *params, bool qu
         *ret_id = NULL;
         if (!c)
                 return cpod_error(err, ECONNREFUSED, "no connection to the service");
-        snprintf(full, sizeof(full), "io.podman.%s", method);
+        snprintf(full, sizeof(full), "%s%s", strchr(method, '.') ? "" : "io.podman.", method);
         for (bool first = true; more; first = false) {
                 _cleanup_(vl_json_unrefp) VlJson *reply = NULL;
                 if (first) {
@@ -354,6 +359,41 @@ static int remote_load(Cli *cli, int argc, char **argv) {
 
 /* ---- save ---- */
 
+/*
+ * save --format oci-dir: fetch the oci-archive the service wrote at remote into an unnamed spool file,
+ * then unpack it into dir, created as local mode creates it (0755, with blobs/sha256). The archive holds
+ * the files local mode writes into the directory, so the trees are the same. It is unpacked with the layer
+ * extractor's safety rules: no name leaves dir.
+ */
+static int save_oci_dir(Cli *cli, const char *remote, const char *dir, CpodError *err) {
+        const char *tmpdir = getenv("TMPDIR");
+        _cleanup_close_ int spool =
+                open(tmpdir && *tmpdir ? tmpdir : "/var/tmp", O_RDWR | O_TMPFILE | O_CLOEXEC, 0600);
+        _cleanup_close_ int dir_fd = -1;
+        int r;
+
+        if (spool < 0) {
+                r = cpod_error_errno(err, errno, "create a spool file");
+                CpodError ignored = {};
+                (void)remote_receive_file(cli, remote, -1, &ignored); /* removed from the service's host */
+                return r;
+        }
+        if ((r = remote_receive_file(cli, remote, spool, err)) < 0)
+                return r;
+        if (lseek(spool, 0, SEEK_SET) < 0)
+                return cpod_error_errno(err, errno, "rewind the spool file");
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                r = cpod_error_errno(err, errno, "create `%s`", dir);
+        else if ((dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+                r = cpod_error_errno(err, errno, "open `%s`", dir);
+        else if ((mkdirat(dir_fd, "blobs", 0755) < 0 && errno != EEXIST) ||
+                 (mkdirat(dir_fd, "blobs/sha256", 0755) < 0 && errno != EEXIST))
+                r = cpod_error_errno(err, errno, "create `%s/blobs/sha256`", dir);
+        else
+                r = layer_extract_to(spool, dir_fd, err);
+        return r < 0 ? cpod_error_wrap(err, "save `%s`", dir) : 0;
+}
+
 static int remote_save(Cli *cli, int argc, char **argv) {
         enum { ARG_FORMAT = 0x100, ARG_COMPRESS };
         static const struct option options[] = {
@@ -394,10 +434,7 @@ static int remote_save(Cli *cli, int argc, char **argv) {
                                  "--multi-image-archive can only be used with docker-archive");
         if (!output && format == IMAGE_FORMAT_OCI_DIR)
                 return cli_error(CLI_EXIT_ERROR, "--output is required for %s", format_name);
-        if (format == IMAGE_FORMAT_OCI_DIR)
-                return cli_error(CLI_EXIT_ERROR,
-                                 "save --format oci-dir is not supported in remote mode yet");
-        if ((!output || streq(output, "-")) && isatty(STDOUT_FILENO))
+        if (format != IMAGE_FORMAT_OCI_DIR && (!output || streq(output, "-")) && isatty(STDOUT_FILENO))
                 return cli_error(CLI_EXIT_ERROR, "refusing to save to terminal. Use -o flag or redirect");
         if (!params || !o || !more)
                 return cli_error(CLI_EXIT_ERROR, "out of memory");
@@ -405,7 +442,9 @@ static int remote_save(Cli *cli, int argc, char **argv) {
                 if (vl_json_array_append(more, vl_json_new_string(argv[i])) < 0)
                         return cli_error(CLI_EXIT_ERROR, "out of memory");
         if (vl_json_object_set_string(o, "name", argv[optind]) < 0 ||
-            vl_json_object_set_string(o, "format", format_name) < 0 ||
+            /* an oci-dir arrives as an oci-archive, unpacked here */
+            vl_json_object_set_string(o, "format",
+                                      format == IMAGE_FORMAT_OCI_DIR ? "oci-archive" : format_name) < 0 ||
             vl_json_object_set_string(o, "output", "") < 0 ||
             vl_json_object_set_string(o, "outputType", "") < 0 ||
             vl_json_object_set(o, "moreTags", TAKE_PTR(more)) < 0 ||
@@ -420,6 +459,10 @@ static int remote_save(Cli *cli, int argc, char **argv) {
                 return cli_engine_error(&err, r);
         if (!remote)
                 return cli_error(CLI_EXIT_ERROR, "the service did not say where it saved the image");
+        if (format == IMAGE_FORMAT_OCI_DIR) {
+                r = save_oci_dir(cli, remote, output, &err);
+                return r < 0 ? cli_engine_error(&err, r) : CLI_EXIT_OK;
+        }
         _cleanup_close_ int fd = -1;
         if (output && !streq(output, "-")) {
                 fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
@@ -493,14 +536,17 @@ static int remote_import(Cli *cli, int argc, char **argv) {
 
 /* ---- pull, push ---- */
 
-/* The registry options remote mode accepts: --creds goes to the service, the rest is the service's
- * configuration (its registries.conf and auth file). */
+/* The registry options: --creds, or the credentials the client's auth file (--authfile, else the default)
+ * holds for the registry, go to the service; the others ride on io.cpod's PullImage and PushImage. */
 enum {
         ARG_AUTHFILE = 0x200,
         ARG_CERT_DIR,
         ARG_CREDS,
         ARG_TLS_VERIFY,
         ARG_PLATFORM,
+        ARG_OS,
+        ARG_ARCH,
+        ARG_VARIANT,
         ARG_IGNORED,
         ARG_DIGESTFILE,
         ARG_FORMAT,
@@ -518,11 +564,87 @@ enum {
                 "help", no_argument, NULL, 'h'                                     \
         }
 
-static int check_tls_verify(int c) {
+/* The registry options of a remote pull or push. */
+typedef struct RemoteRegistry {
+        RegistryOptions o;
+        bool cpod; /* an option only io.cpod's methods carry */
+        char platform[256];
+} RemoteRegistry;
+
+/* 1 when c was a registry option, 0 when not, -1 after printing an error. */
+static int remote_registry_option(int c, RemoteRegistry *rr) {
         bool b;
-        if (c == ARG_TLS_VERIFY && cli_parse_bool(optarg, &b) < 0)
-                return cli_error(CLI_EXIT_ERROR, "invalid argument \"%s\" for \"--tls-verify\" flag",
-                                 optarg);
+
+        switch (c) {
+        case ARG_AUTHFILE:
+                rr->o.authfile = optarg;
+                return 1;
+        case ARG_CREDS:
+                rr->o.creds = optarg;
+                return 1;
+        case ARG_CERT_DIR:
+                rr->o.cert_dir = optarg;
+                break;
+        case ARG_TLS_VERIFY:
+                if (cli_parse_bool(optarg, &b) < 0) {
+                        cli_error(CLI_EXIT_ERROR, "invalid argument \"%s\" for \"--tls-verify\" flag",
+                                  optarg);
+                        return -1;
+                }
+                rr->o.tls_verify = b;
+                break;
+        case ARG_OS:
+                rr->o.os = optarg;
+                break;
+        case ARG_ARCH:
+                rr->o.arch = optarg;
+                break;
+        case ARG_VARIANT:
+                rr->o.variant = optarg;
+                break;
+        case ARG_PLATFORM:
+                if (cli_parse_platform(optarg, rr->platform, sizeof(rr->platform), &rr->o) < 0) {
+                        cli_error(CLI_EXIT_ERROR,
+                                  "invalid platform syntax for --platform=\"%s\": use OS/ARCH[/VARIANT]",
+                                  optarg);
+                        return -1;
+                }
+                break;
+        default:
+                return 0;
+        }
+        rr->cpod = true;
+        return 1;
+}
+
+/*
+ * The credentials to send for ref ("user:password", malloc'ed; NULL for none): --creds, else what the
+ * client's auth file holds for ref's registry. A reference without a registry, or an archive or layout
+ * destination, gets none: the service then uses its own auth file. A default auth file that cannot be read
+ * is the same as none; an explicit --authfile must be readable.
+ */
+static int remote_creds(const RegistryOptions *o, const char *ref, char **ret, CpodError *err) {
+        _cleanup_free_ char *user = NULL, *pass = NULL;
+        Reference parsed = {};
+        CpodError ignored = {};
+
+        *ret = NULL;
+        if (o->creds)
+                return (*ret = strdup(o->creds)) ? 0 : cpod_error(err, ENOMEM, "out of memory");
+        if (startswith(ref, "oci:") || startswith(ref, "oci-archive:") || startswith(ref, "docker-archive:"))
+                return 0;
+        const char *name = startswith(ref, "docker://") ?: ref;
+        if (reference_parse(name, &parsed, &ignored) < 0 || !parsed.domain) {
+                reference_done(&parsed);
+                return 0;
+        }
+        int r = registry_auth_lookup(o->authfile, parsed.domain, parsed.path, &user, &pass,
+                                     o->authfile ? err : &ignored);
+        reference_done(&parsed);
+        if (r < 0)
+                return o->authfile ? r : 0;
+        if (user && asprintf(ret, "%s:%s", user, pass ? pass : "") < 0)
+                return cpod_error(err, ENOMEM, "out of memory");
         return 0;
 }
 
@@ -541,15 +663,36 @@ static VlJson *pull_params(const char *name, const char *creds) {
         return p;
 }
 
-static int pull_one(Cli *cli, const char *name, const char *creds, bool quiet) {
-        _cleanup_(vl_json_unrefp) VlJson *params = pull_params(name, creds);
-        _cleanup_free_ char *id = NULL;
+/* io.cpod's PullImage and PushImage parameters: name, the registry options and creds; -ENOMEM. */
+static int cpod_registry_params(VlJson *p, const RegistryOptions *o, const char *creds) {
+        if (o->tls_verify >= 0 && vl_json_object_set_bool(p, "tlsVerify", o->tls_verify) < 0)
+                return -ENOMEM;
+        if (creds && vl_json_object_set_string(p, "creds", creds) < 0)
+                return -ENOMEM;
+        if (o->cert_dir && vl_json_object_set_string(p, "certDir", o->cert_dir) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static int pull_one(Cli *cli, const char *name, const RemoteRegistry *rr, bool quiet) {
+        _cleanup_(vl_json_unrefp) VlJson *params = NULL;
+        _cleanup_free_ char *id = NULL, *creds = NULL;
         CpodError err = {};
         int r;
 
+        if ((r = remote_creds(&rr->o, name, &creds, &err)) < 0)
+                return cli_engine_error(&err, r);
+        if (!rr->cpod)
+                params = pull_params(name, creds);
+        else if ((params = remote_params1("name", name)) &&
+                 (cpod_registry_params(params, &rr->o, creds) < 0 ||
+                  (rr->o.os && vl_json_object_set_string(params, "os", rr->o.os) < 0) ||
+                  (rr->o.arch && vl_json_object_set_string(params, "arch", rr->o.arch) < 0) ||
+                  (rr->o.variant && vl_json_object_set_string(params, "variant", rr->o.variant) < 0)))
+                params = vl_json_unref(params);
         if (!params)
                 return cli_error(CLI_EXIT_ERROR, "out of memory");
-        r = more_call(cli, "PullImage", params, quiet, &id, &err);
+        r = more_call(cli, rr->cpod ? "io.cpod.PullImage" : "PullImage", params, quiet, &id, &err);
         if (r < 0)
                 return cli_engine_error(&err, r);
         if (id)
@@ -561,49 +704,42 @@ static int remote_pull(Cli *cli, int argc, char **argv) {
         static const struct option options[] = {
                 REMOTE_REGISTRY_LONGOPTS,
                 {"all-tags", no_argument, NULL, 'a'},
-                {"arch", required_argument, NULL, ARG_PLATFORM},
-                {"os", required_argument, NULL, ARG_PLATFORM},
-                {"variant", required_argument, NULL, ARG_PLATFORM},
+                {"arch", required_argument, NULL, ARG_ARCH},
+                {"os", required_argument, NULL, ARG_OS},
+                {"variant", required_argument, NULL, ARG_VARIANT},
                 {"platform", required_argument, NULL, ARG_PLATFORM},
                 {"quiet", no_argument, NULL, 'q'},
                 {},
         };
-        const char *creds = NULL;
+        RemoteRegistry rr = {.o = {.tls_verify = -1, .registries_conf = cli->options.registries_conf}};
         bool quiet = false, all_tags = false;
-        int c, status = CLI_EXIT_OK;
+        int c, k, status = CLI_EXIT_OK;
 
         while ((c = cli_getopt(cli, argc, argv, "aqh", options)) >= 0) {
                 if (c == 'h')
                         return remote_local_help(cli, argc, argv);
-                if (check_tls_verify(c) < 0)
+                if ((k = remote_registry_option(c, &rr)) < 0)
                         return CLI_EXIT_ERROR;
                 if (c == 'a')
                         all_tags = true;
                 else if (c == 'q')
                         quiet = true;
-                else if (c == ARG_CREDS)
-                        creds = optarg;
-                else if (c == ARG_PLATFORM)
-                        return cli_error(CLI_EXIT_ERROR,
-                                         "choosing a platform is not supported in remote mode yet");
         }
         if (c == -2 || cli_check_args(cli, argc - optind, 1, INT32_MAX) < 0)
                 return CLI_EXIT_ERROR;
         for (int i = optind; i < argc && status == CLI_EXIT_OK; i++) {
                 if (!all_tags) {
-                        status = pull_one(cli, argv[i], creds, quiet);
+                        status = pull_one(cli, argv[i], &rr, quiet);
                         continue;
                 }
                 /* io.podman pulls one reference at a time: list the tags here, pull each there */
-                RegistryOptions o = {
-                        .tls_verify = -1, .registries_conf = cli->options.registries_conf, .creds = creds};
                 SearchResult *v = NULL;
                 size_t n = 0;
                 CpodError err = {};
                 if (strchr(argv[i] + strcspn(argv[i], "/"), ':') || strchr(argv[i], '@'))
                         return cli_error(CLI_EXIT_ERROR,
                                          "%s: tag or digest can't be used with --all-tags flag", argv[i]);
-                int r = registry_search(argv[i], &o, true, 0, &v, &n, &err);
+                int r = registry_search(argv[i], &rr.o, true, 0, &v, &n, &err);
                 if (r < 0)
                         return cli_engine_error(&err, r);
                 for (size_t j = 0; j < n && status == CLI_EXIT_OK; j++) {
@@ -611,11 +747,29 @@ static int remote_pull(Cli *cli, int argc, char **argv) {
                         if (asprintf(&tagged, "%s:%s", v[j].name, v[j].tag) < 0)
                                 status = cli_error(CLI_EXIT_ERROR, "out of memory");
                         else
-                                status = pull_one(cli, tagged, creds, quiet);
+                                status = pull_one(cli, tagged, &rr, quiet);
                 }
                 search_results_free(v, n);
         }
         return status;
+}
+
+/* PushImage's parameters: io.podman's, or io.cpod's when a registry option or credentials go along. */
+static VlJson *push_params(const char *name, const char *dest, const RemoteRegistry *rr, const char *creds) {
+        VlJson *params = remote_params1("name", name);
+
+        if (params && (rr->cpod || creds))
+                return vl_json_object_set_string(params, "destination", dest) < 0 ||
+                                       cpod_registry_params(params, &rr->o, creds) < 0
+                               ? vl_json_unref(params)
+                               : params;
+        if (!params || vl_json_object_set_string(params, "tag", dest) < 0 ||
+            vl_json_object_set_bool(params, "compress", false) < 0 ||
+            vl_json_object_set_string(params, "format", "") < 0 ||
+            vl_json_object_set_bool(params, "removeSignatures", false) < 0 ||
+            vl_json_object_set_string(params, "signBy", "") < 0)
+                return vl_json_unref(params);
+        return params;
 }
 
 static int remote_push(Cli *cli, int argc, char **argv) {
@@ -626,8 +780,9 @@ static int remote_push(Cli *cli, int argc, char **argv) {
                 {"remove-signatures", no_argument, NULL, ARG_IGNORED},
                 {},
         };
+        RemoteRegistry rr = {.o = {.tls_verify = -1, .registries_conf = cli->options.registries_conf}};
         _cleanup_(vl_json_unrefp) VlJson *params = NULL;
-        _cleanup_free_ char *digest = NULL;
+        _cleanup_free_ char *digest = NULL, *creds = NULL;
         const char *digestfile = NULL;
         bool quiet = false;
         CpodError err = {};
@@ -636,29 +791,22 @@ static int remote_push(Cli *cli, int argc, char **argv) {
         while ((c = cli_getopt(cli, argc, argv, "qh", options)) >= 0) {
                 if (c == 'h')
                         return remote_local_help(cli, argc, argv);
-                if (check_tls_verify(c) < 0)
+                if (remote_registry_option(c, &rr) < 0)
                         return CLI_EXIT_ERROR;
                 if (c == 'q')
                         quiet = true;
                 else if (c == ARG_DIGESTFILE)
                         digestfile = optarg;
-                else if (c == ARG_CREDS)
-                        return cli_error(
-                                CLI_EXIT_ERROR,
-                                "push --creds is not supported in remote mode: log in on the service's "
-                                "host");
         }
         if (c == -2 || cli_check_args(cli, argc - optind, 1, 2) < 0)
                 return CLI_EXIT_ERROR;
-        params = remote_params1("name", argv[optind]);
-        if (!params ||
-            vl_json_object_set_string(params, "tag", argc - optind > 1 ? argv[optind + 1] : "") < 0 ||
-            vl_json_object_set_bool(params, "compress", false) < 0 ||
-            vl_json_object_set_string(params, "format", "") < 0 ||
-            vl_json_object_set_bool(params, "removeSignatures", false) < 0 ||
-            vl_json_object_set_string(params, "signBy", "") < 0)
+        const char *dest = argc - optind > 1 ? argv[optind + 1] : "";
+        if ((r = remote_creds(&rr.o, *dest ? dest : argv[optind], &creds, &err)) < 0)
+                return cli_engine_error(&err, r);
+        if (!(params = push_params(argv[optind], dest, &rr, creds)))
                 return cli_error(CLI_EXIT_ERROR, "out of memory");
-        r = more_call(cli, "PushImage", params, quiet, &digest, &err);
+        r = more_call(cli, rr.cpod || creds ? "io.cpod.PushImage" : "PushImage", params, quiet, &digest,
+                      &err);
         if (r == -ENOENT)
                 return cli_image_error(argv[optind], &err, r);
         if (r < 0)
@@ -691,13 +839,13 @@ static int remote_search(Cli *cli, int argc, char **argv) {
         int c, r;
 
         while ((c = cli_getopt(cli, argc, argv, "h", options)) >= 0) {
-                if (c == 'h' || c == ARG_LIST_TAGS) {
-                        /* io.podman has no tag listing: the client asks the registry, as login does */
+                if (c == 'h' || c == ARG_LIST_TAGS || c == ARG_TLS_VERIFY || c == ARG_AUTHFILE ||
+                    c == ARG_CERT_DIR || c == ARG_CREDS) {
+                        /* io.podman has no tag listing, and SearchImages no registry options: search never
+                         * touches the store, so the client asks the registry, as login does */
                         optind = 0;
                         return cmd_search(cli, argc, argv);
                 }
-                if (check_tls_verify(c) < 0)
-                        return CLI_EXIT_ERROR;
                 if (c == ARG_FORMAT)
                         out.format = optarg;
                 else if (c == ARG_LIMIT) {

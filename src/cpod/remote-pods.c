@@ -2,6 +2,8 @@
 /*
  * Remote volumes and pods over io.podman. Volumes are listed and inspected from the service's inspect
  * documents (InspectVolume), the same documents local mode prints, through cmd-volume.c's printers.
+ * io.cpod serves what io.podman has no field for: volume ls/prune --filter (ListVolumes, PruneVolumes:
+ * the engine filters) and pod create --network/--hostname (CreatePod).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,7 @@
 #include "cmd-container.h"
 #include "cmd-pod.h"
 #include "cmd-volume.h"
+#include "remote-ext.h"
 #include "manifest.h"
 #include "output.h"
 #include "remote.h"
@@ -49,6 +52,26 @@ static int volume_names(Cli *cli, VlJson **ret, CpodError *err) {
                 return r;
         }
         *ret = names;
+        return 0;
+}
+
+/*
+ * The names io.cpod's method (ListVolumes, PruneVolumes) answers for filters: the engine filters on the
+ * service, with the code local mode runs, so a filter means the same and a bad one fails the same.
+ */
+static int volume_filtered(Cli *cli, const char *method, const VlJson *filters, VlJson **ret,
+                           CpodError *err) {
+        _cleanup_(vl_json_unrefp) VlJson *reply = NULL;
+        VlJson *params = vl_json_new_object();
+        if (!params || vl_json_object_set(params, "filters", vl_json_copy(filters)) < 0) {
+                vl_json_unref(params);
+                return cpod_error(err, ENOMEM, "out of memory");
+        }
+        int r = remote_cpod_call(cli, method, params, &reply, err);
+        if (r < 0)
+                return r;
+        if (!(*ret = vl_json_copy(vl_json_object_get(reply, "names"))))
+                return cpod_error(err, ENOMEM, "out of memory");
         return 0;
 }
 
@@ -182,18 +205,20 @@ static int remote_volume_ls(Cli *cli, int argc, char **argv) {
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
-        _cleanup_(vl_json_unrefp) VlJson *names = NULL, *rows = vl_json_new_array();
+        _cleanup_(vl_json_unrefp) VlJson *names = NULL, *rows = vl_json_new_array(),
+                                         *filters = vl_json_new_array();
         Output out = {};
         CpodError err = {};
         bool quiet = false;
         int c, r;
 
+        if (!rows || !filters)
+                return cli_error(CLI_EXIT_ERROR, "out of memory");
         while ((c = cli_getopt(cli, argc, argv, "f:qh", options)) >= 0) {
                 if (c == 'h')
                         return remote_local_help(cli, argc, argv);
-                if (c == 'f')
-                        return cli_error(CLI_EXIT_ERROR,
-                                         "volume ls --filter is not supported in remote mode yet");
+                if (c == 'f' && vl_json_array_append(filters, vl_json_new_string(optarg)) < 0)
+                        return cli_error(CLI_EXIT_ERROR, "out of memory");
                 if (c == ARG_FORMAT)
                         out.format = optarg;
                 else if (c == ARG_NOHEADING)
@@ -203,9 +228,8 @@ static int remote_volume_ls(Cli *cli, int argc, char **argv) {
         }
         if (c == -2 || cli_check_args(cli, argc - optind, 0, 0) < 0)
                 return CLI_EXIT_ERROR;
-        if (!rows)
-                return cli_error(CLI_EXIT_ERROR, "out of memory");
-        r = volume_names(cli, &names, &err);
+        r = vl_json_array_length(filters) > 0 ? volume_filtered(cli, "ListVolumes", filters, &names, &err)
+                                              : volume_names(cli, &names, &err);
         for (size_t i = 0; r >= 0 && i < vl_json_array_length(names); i++) {
                 VlJson *doc = NULL;
                 r = volume_document(cli, vl_json_get_string(vl_json_array_get(names, i)), &doc, &err);
@@ -269,20 +293,49 @@ static int remote_volume_rm(Cli *cli, int argc, char **argv) {
         return status;
 }
 
-static int remote_volume_prune(Cli *cli, int argc, char **argv) {
-        _cleanup_(vl_json_unrefp) VlJson *reply = NULL;
+/* With filters, io.cpod's PruneVolumes: the engine's volume_prune, as local mode runs it. */
+static int volume_prune_filtered(Cli *cli, const VlJson *filters) {
+        _cleanup_(vl_json_unrefp) VlJson *names = NULL;
         CpodError err = {};
-        bool force;
-        int r = remote_force_args(cli, argc, argv, 0, 0,
-                                  "volume prune --filter is not supported in remote mode yet", &force);
+        int r = volume_filtered(cli, "PruneVolumes", filters, &names, &err);
 
-        if (r != 0)
-                return r < 0 ? CLI_EXIT_OK : r;
+        if (r < 0)
+                return cli_engine_error(&err, r);
+        for (size_t i = 0; i < vl_json_array_length(names); i++)
+                puts(vl_json_get_string(vl_json_array_get(names, i)) ?: "");
+        return CLI_EXIT_OK;
+}
+
+static int remote_volume_prune(Cli *cli, int argc, char **argv) {
+        static const struct option options[] = {
+                {"filter", required_argument, NULL, 'F'},
+                {"force", no_argument, NULL, 'f'},
+                {"help", no_argument, NULL, 'h'},
+                {},
+        };
+        _cleanup_(vl_json_unrefp) VlJson *reply = NULL, *filters = vl_json_new_array();
+        CpodError err = {};
+        bool force = false;
+        int c, r;
+
+        if (!filters)
+                return cli_error(CLI_EXIT_ERROR, "out of memory");
+        while ((c = cli_getopt(cli, argc, argv, "fh", options)) >= 0) {
+                if (c == 'h')
+                        return remote_local_help(cli, argc, argv);
+                if (c == 'F' && vl_json_array_append(filters, vl_json_new_string(optarg)) < 0)
+                        return cli_error(CLI_EXIT_ERROR, "out of memory");
+                force = force || c == 'f';
+        }
+        if (c == -2 || cli_check_args(cli, argc - optind, 0, 0) < 0)
+                return CLI_EXIT_ERROR;
         if (!force) {
                 fputs("WARNING! This will remove all volumes not used by at least one container.\n", stderr);
                 if (!cli_confirm("Are you sure you want to continue?"))
                         return CLI_EXIT_OK;
         }
+        if (vl_json_array_length(filters) > 0)
+                return volume_prune_filtered(cli, filters);
         r = remote_call(cli, "VolumesPrune", NULL, &reply, &err);
         if (r < 0)
                 return cli_engine_error(&err, r);
@@ -298,14 +351,14 @@ static int remote_volume_prune(Cli *cli, int argc, char **argv) {
 /* ---- pods ---- */
 
 static int remote_pod_create(Cli *cli, int argc, char **argv) {
-        enum { ARG_NAME = 0x100, ARG_INFRA_IMAGE, ARG_SHARE, ARG_UNSUPPORTED, ARG_INFRA };
+        enum { ARG_NAME = 0x100, ARG_INFRA_IMAGE, ARG_SHARE, ARG_NETWORK, ARG_HOSTNAME, ARG_INFRA };
         static const struct option options[] = {
                 {"name", required_argument, NULL, ARG_NAME},
                 {"infra-image", required_argument, NULL, ARG_INFRA_IMAGE},
                 {"share", required_argument, NULL, ARG_SHARE},
-                {"network", required_argument, NULL, ARG_UNSUPPORTED},
-                {"net", required_argument, NULL, ARG_UNSUPPORTED},
-                {"hostname", required_argument, NULL, ARG_UNSUPPORTED},
+                {"network", required_argument, NULL, ARG_NETWORK},
+                {"net", required_argument, NULL, ARG_NETWORK},
+                {"hostname", required_argument, NULL, ARG_HOSTNAME},
                 {"label", required_argument, NULL, 'l'},
                 {"publish", required_argument, NULL, 'p'},
                 {"infra", required_argument, NULL, ARG_INFRA},
@@ -314,12 +367,13 @@ static int remote_pod_create(Cli *cli, int argc, char **argv) {
         };
         _cleanup_(vl_json_unrefp) VlJson *params = vl_json_new_object(), *o = vl_json_new_object(),
                                          *labels = vl_json_new_object(), *share = vl_json_new_array(),
-                                         *publish = vl_json_new_array(), *reply = NULL;
-        const char *name = NULL, *infra_image = "";
+                                         *publish = vl_json_new_array(), *label_list = vl_json_new_array(),
+                                         *reply = NULL;
+        const char *name = NULL, *infra_image = "", *share_text = NULL, *network = NULL, *hostname = NULL;
         CpodError err = {};
         int c, r;
 
-        if (!params || !o || !labels || !share || !publish)
+        if (!params || !o || !labels || !share || !publish || !label_list)
                 return cli_error(CLI_EXIT_ERROR, "out of memory");
         while ((c = cli_getopt(cli, argc, argv, "l:p:h", options)) >= 0) {
                 switch (c) {
@@ -332,6 +386,7 @@ static int remote_pod_create(Cli *cli, int argc, char **argv) {
                         infra_image = optarg;
                         break;
                 case ARG_SHARE:
+                        share_text = optarg;
                         for (const char *p = optarg; *p;) {
                                 size_t len = strcspn(p, ",");
                                 _cleanup_free_ char *ns = strndup(p, len);
@@ -340,18 +395,20 @@ static int remote_pod_create(Cli *cli, int argc, char **argv) {
                                 p += len + (p[len] == ',');
                         }
                         break;
-                case ARG_UNSUPPORTED:
-                        return cli_error(
-                                CLI_EXIT_ERROR,
-                                "pod create --network and --hostname are not supported in remote mode "
-                                "yet");
+                case ARG_NETWORK:
+                        network = optarg;
+                        break;
+                case ARG_HOSTNAME:
+                        hostname = optarg;
+                        break;
                 case ARG_INFRA:
                         if (!streq(optarg, "true"))
                                 return cli_error(CLI_EXIT_ERROR,
                                                  "pods without an infra container are not supported");
                         break;
                 case 'l':
-                        if (kv_add(labels, optarg) < 0)
+                        if (kv_add(labels, optarg) < 0 ||
+                            vl_json_array_append(label_list, vl_json_new_string(optarg)) < 0)
                                 return cli_error(CLI_EXIT_ERROR, "out of memory");
                         break;
                 case 'p':
@@ -367,17 +424,30 @@ static int remote_pod_create(Cli *cli, int argc, char **argv) {
                         return cli_error(CLI_EXIT_ERROR, "cannot specify --name and a positional pod name");
                 name = argv[optind];
         }
-        if (vl_json_object_set_string(o, "name", name ?: "") < 0 ||
-            vl_json_object_set_string(o, "cgroupParent", "") < 0 ||
-            vl_json_object_set(o, "labels", TAKE_PTR(labels)) < 0 ||
-            vl_json_object_set(o, "share", TAKE_PTR(share)) < 0 ||
-            vl_json_object_set_bool(o, "infra", true) < 0 ||
-            vl_json_object_set_string(o, "infraCommand", "") < 0 ||
-            vl_json_object_set_string(o, "infraImage", infra_image) < 0 ||
-            vl_json_object_set(o, "publish", TAKE_PTR(publish)) < 0 ||
-            vl_json_object_set(params, "create", TAKE_PTR(o)) < 0)
+        if (network || hostname) {
+                /* io.podman's PodCreate has no network or hostname: io.cpod's CreatePod has every option */
+                if ((name && vl_json_object_set_string(o, "name", name) < 0) ||
+                    vl_json_object_set_string(o, "infraImage", infra_image) < 0 ||
+                    (share_text && vl_json_object_set_string(o, "share", share_text) < 0) ||
+                    (network && vl_json_object_set_string(o, "network", network) < 0) ||
+                    (hostname && vl_json_object_set_string(o, "hostname", hostname) < 0) ||
+                    vl_json_object_set(o, "labels", TAKE_PTR(label_list)) < 0 ||
+                    vl_json_object_set(o, "publish", TAKE_PTR(publish)) < 0 ||
+                    vl_json_object_set(params, "create", TAKE_PTR(o)) < 0)
+                        return cli_error(CLI_EXIT_ERROR, "out of memory");
+                r = remote_cpod_call(cli, "CreatePod", TAKE_PTR(params), &reply, &err);
+        } else if (vl_json_object_set_string(o, "name", name ?: "") < 0 ||
+                   vl_json_object_set_string(o, "cgroupParent", "") < 0 ||
+                   vl_json_object_set(o, "labels", TAKE_PTR(labels)) < 0 ||
+                   vl_json_object_set(o, "share", TAKE_PTR(share)) < 0 ||
+                   vl_json_object_set_bool(o, "infra", true) < 0 ||
+                   vl_json_object_set_string(o, "infraCommand", "") < 0 ||
+                   vl_json_object_set_string(o, "infraImage", infra_image) < 0 ||
+                   vl_json_object_set(o, "publish", TAKE_PTR(publish)) < 0 ||
+                   vl_json_object_set(params, "create", TAKE_PTR(o)) < 0)
                 return cli_error(CLI_EXIT_ERROR, "out of memory");
-        r = remote_call(cli, "CreatePod", TAKE_PTR(params), &reply, &err);
+        else
+                r = remote_call(cli, "CreatePod", TAKE_PTR(params), &reply, &err);
         if (r < 0)
                 return cli_engine_error(&err, r);
         puts(vl_json_get_string(vl_json_object_get(reply, "pod")) ?: "");

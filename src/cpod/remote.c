@@ -83,6 +83,7 @@ static int error_code(const char *name) {
                 {"NoContainerRunning", EINVAL},   {"InvalidKube", EINVAL},
                 {"InvalidParameter", EINVAL},     {"MethodNotFound", ENOSYS},
                 {"MethodNotImplemented", ENOSYS}, {"InterfaceNotFound", ENOSYS},
+                {"CommandNotFound", ENOENT},      {"CommandNotExecutable", EACCES},
         };
         const char *short_name = strrchr(name, '.') ? strrchr(name, '.') + 1 : name;
 

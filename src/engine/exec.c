@@ -218,9 +218,30 @@ static int read_spec_process(const Container *c, VlJson **ret, CpodError *err) {
         return *ret ? 0 : oom(err);
 }
 
+/* The size of the caller's terminal: its input's, else its output's; false when neither is one. */
+static bool caller_size(const ContainerStdio *stdio, bool interactive, struct winsize *ret) {
+        if (interactive && stdio->in_fd >= 0 && ioctl(stdio->in_fd, TIOCGWINSZ, ret) == 0 && ret->ws_row > 0)
+                return true;
+        return stdio->out_fd >= 0 && ioctl(stdio->out_fd, TIOCGWINSZ, ret) == 0 && ret->ws_row > 0;
+}
+
+/* The exec's terminal starts with the caller's size (consoleSize): the runtime sizes it before the
+ * process runs, so even its first look at the size sees it. */
+static int console_size(VlJson *proc, const ContainerStdio *stdio, bool interactive) {
+        _cleanup_json_ VlJson *size = NULL;
+        struct winsize ws;
+
+        if (!caller_size(stdio, interactive, &ws))
+                return 0;
+        if (!(size = vl_json_new_object()) || vl_json_object_set_int(size, "height", ws.ws_row) < 0 ||
+            vl_json_object_set_int(size, "width", ws.ws_col) < 0)
+                return -ENOMEM;
+        return vl_json_object_set(proc, "consoleSize", TAKE_PTR(size));
+}
+
 /* The exec's process: the container's, with the exec's command, terminal, env, user, cwd. */
-static int exec_process(const Container *c, const ExecOptions *o, bool tty, char **ret_json, int *ret_code,
-                        CpodError *err) {
+static int exec_process(const Container *c, const ExecOptions *o, const ContainerStdio *stdio, bool tty,
+                        char **ret_json, int *ret_code, CpodError *err) {
         _cleanup_json_ VlJson *proc = NULL, *args = NULL, *envj = NULL;
         char **env = NULL;
         size_t n_env = 0;
@@ -257,6 +278,8 @@ static int exec_process(const Container *c, const ExecOptions *o, bool tty, char
         if (r < 0)
                 return r;
         (void)vl_json_object_remove(proc, "consoleSize");
+        if (tty && console_size(proc, stdio, o->interactive) < 0)
+                return oom(err);
         *ret_json = vl_json_to_string(proc, 0);
         return *ret_json ? 0 : oom(err);
 }
@@ -468,7 +491,7 @@ static int exec_tty(char **argv, const char *dir, const char *sock_name, const C
         }
         if (r >= 0) {
                 struct winsize ws;
-                if (ioctl(in >= 0 ? in : stdio->out_fd, TIOCGWINSZ, &ws) == 0)
+                if (caller_size(stdio, in >= 0, &ws))
                         (void)ioctl(master, TIOCSWINSZ, &ws);
                 bool raw = in >= 0 && isatty(in) && tcgetattr(in, &saved) == 0;
                 if (raw) {
@@ -514,7 +537,7 @@ int container_exec(Engine *e, const char *ref, const ExecOptions *o, const Conta
                 goto out;
         }
         bool tty = o->tty && !o->detach;
-        r = exec_process(&c, o, tty, &json, &code, err);
+        r = exec_process(&c, o, stdio, tty, &json, &code, err);
         if (r >= 0)
                 r = exec_write_spec(e, &c, json, &spec, err);
         if (r < 0)

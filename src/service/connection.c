@@ -170,6 +170,9 @@ int service_prepare(const EngineOptions *options, ServicePrepared **ret) {
             (r = volumes_bind(sp->server, &sp->svc)) < 0 ||
             (r = images_registry_bind(sp->server, &sp->svc)) < 0 ||
             (r = ext_network_bind(sp->server, &sp->svc)) < 0 ||
+            (r = ext_container_bind(sp->server, &sp->svc)) < 0 ||
+            (r = ext_pod_bind(sp->server, &sp->svc)) < 0 ||
+            (r = ext_registry_bind(sp->server, &sp->svc)) < 0 ||
             (r = ext_system_bind(sp->server, &sp->svc)) < 0 ||
             (r = ext_copy_bind(sp->server, &sp->svc)) < 0 || (r = ext_image_bind(sp->server, &sp->svc)) < 0)
                 goto fail;

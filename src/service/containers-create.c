@@ -344,6 +344,11 @@ static int create_options(Owned *o, CreateArgs *a, bool atomic, ContainerCreateO
 }
 
 int svc_create_container(VlCall *call, Service *svc, const VlJson *create) {
+        return svc_create_container_with(call, svc, create, NULL, NULL);
+}
+
+int svc_create_container_with(VlCall *call, Service *svc, const VlJson *create, CreateHook hook,
+                              void *userdata) {
         bool atomic = call_is_atomic(call);
         ContainerCreateOptions c = {};
         CreateArgs a = {.pids_limit = 0};
@@ -359,6 +364,8 @@ int svc_create_container(VlCall *call, Service *svc, const VlJson *create) {
              vl_json_dispatch(a.resources, resource_fields, &a, VL_JSON_ALLOW_EXTRA, &bad) < 0))
                 return vl_call_reply_invalid_parameter(call, "create");
         int r = create_options(&o, &a, atomic, &c, &bad);
+        if (r >= 0 && hook)
+                r = hook(&c, userdata, &bad);
         if (r == -EINVAL || r == -EOPNOTSUPP) {
                 owned_done(&o);
                 if (r == -EINVAL)

@@ -45,6 +45,11 @@ const char *format_rfc3339nano(int64_t ns, char buf[static TIME_BUF_MAX]);
 /* CreateContainer of either interface: parse the Create struct, create,
  * answer the call. */
 int svc_create_container(VlCall *call, Service *svc, const VlJson *create);
+/* The same, with hook (when not NULL) adding to the options before the container is created; a hook's
+ * -EINVAL, with *bad naming the parameter at fault, answers InvalidParameter. */
+typedef int (*CreateHook)(ContainerCreateOptions *c, void *userdata, const char **bad);
+int svc_create_container_with(VlCall *call, Service *svc, const VlJson *create, CreateHook hook,
+                              void *userdata);
 
 /*
  * Streams (stream.c): the producer runs in a child process of the
@@ -61,6 +66,11 @@ int stream_emit(int fd, char kind, const char *error, VlJson *params);
 int stream_emit_error(int fd, VlCall *call, int r, const CpodError *err, const char *id);
 /* Start the producer; the call is answered from the loop. */
 int svc_stream(VlCall *call, Engine *e, StreamFn fn, void *userdata);
+
+/* io.podman's ExecContainer on opts (its ExecOpts), called with upgrade; rows and cols (0: none) size the
+ * exec's terminal. The call is answered. */
+int svc_exec_session(VlCall *call, const VlJson *opts, unsigned flags, Service *svc, unsigned rows,
+                     unsigned cols);
 
 /* Binding of the groups (containers_bind binds the other two). */
 int containers_bind(VlServer *s, Service *svc);

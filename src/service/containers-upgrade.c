@@ -15,17 +15,21 @@
  * frame of length 0 is the end of the client's input: the container's
  * standard input is closed, as a local `run -i` does at the end of its
  * input. A resize frame reaches the container's terminal (attach, start);
- * an exec's terminal keeps its size.
+ * an exec's terminal keeps the size it started with (io.cpod's ExecContainer
+ * gives the client's: the worker's stdout is then a pty of that size).
  */
 
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "containers-internal.h"
@@ -42,6 +46,7 @@ typedef struct Job {
         const char *id;
         const char *detach_keys;
         ExecOptions exec;
+        unsigned short rows, cols; /* an exec's terminal size, when the client gave one */
 } Job;
 
 typedef struct Relay {
@@ -230,12 +235,36 @@ static int relay_run(Relay *rl) {
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
+/* A pty in place of the pipe for the worker's stdout (master read, raw slave written), sized rows x cols:
+ * the engine sizes an exec's terminal after the worker's stdout. */
+static int sized_stdout(const Job *j, int out[2]) {
+        struct winsize ws = {.ws_row = j->rows, .ws_col = j->cols};
+        struct termios t;
+        int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC), slave = -1;
+
+        if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 || !ptsname(master) ||
+            (slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0 || tcgetattr(slave, &t) < 0) {
+                safe_close(master);
+                safe_close(slave);
+                return -errno;
+        }
+        cfmakeraw(&t);
+        (void)tcsetattr(slave, TCSANOW, &t);
+        (void)ioctl(master, TIOCSWINSZ, &ws);
+        safe_close(out[0]);
+        safe_close(out[1]);
+        out[0] = master;
+        out[1] = slave;
+        return 0;
+}
+
 /* Start the worker and relay for it on the upgraded socket (owned). winsz: see Relay. */
 static int session(Engine *e, const Job *j, const char *winsz, int sock) {
         int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
         Relay rl = {.sock = sock, .attach = j->attach, .sock_open = true, .winsz = winsz};
 
-        if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
+        if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
+            (j->rows > 0 && j->cols > 0 && sized_stdout(j, out) < 0)) {
                 int r = -errno;
                 const char *msg = "Error: cannot create pipes\n";
                 (void)send_frame(sock, FRAME_STDERR, msg, strlen(msg));
@@ -329,6 +358,11 @@ typedef struct ExecArgs {
 } ExecArgs;
 
 static int method_exec(VlCall *call, const VlJson *params, unsigned flags, void *userdata) {
+        return svc_exec_session(call, vl_json_object_get(params, "opts"), flags, userdata, 0, 0);
+}
+
+int svc_exec_session(VlCall *call, const VlJson *opts, unsigned flags, Service *svc, unsigned rows,
+                     unsigned cols) {
         static const VlJsonField fields[] = {
                 {"name", VL_JSON_STRING, vl_json_dispatch_string, offsetof(ExecArgs, name), 0},
                 {"user", VL_JSON_STRING, vl_json_dispatch_string, offsetof(ExecArgs, user), 0},
@@ -346,7 +380,7 @@ static int method_exec(VlCall *call, const VlJson *params, unsigned flags, void 
         Engine *e;
         int sock;
 
-        if (vl_json_dispatch(vl_json_object_get(params, "opts"), fields, &x, VL_JSON_ALLOW_EXTRA, NULL) < 0)
+        if (vl_json_dispatch(opts, fields, &x, VL_JSON_ALLOW_EXTRA, NULL) < 0)
                 return vl_call_reply_invalid_parameter(call, "opts");
         size_t n_cmd = vl_json_array_length(x.cmd), n_env = vl_json_array_length(x.env);
         if (n_cmd == 0 && (flags & VL_CALL_UPGRADE))
@@ -357,9 +391,11 @@ static int method_exec(VlCall *call, const VlJson *params, unsigned flags, void 
                 cmd[i] = vl_json_get_string(vl_json_array_get(x.cmd, i));
         for (size_t i = 0; i < n_env; i++)
                 env[i] = vl_json_get_string(vl_json_array_get(x.env, i));
-        if (upgrade_prepare(call, flags, userdata, x.name ? x.name : "", false, &e, &c) < 0)
+        if (upgrade_prepare(call, flags, svc, x.name ? x.name : "", false, &e, &c) < 0)
                 return 0;
         Job j = {.id = c.id,
+                 .rows = (unsigned short)MIN(rows, 65535u),
+                 .cols = (unsigned short)MIN(cols, 65535u),
                  .detach_keys = x.detach_keys,
                  .exec = {.command = (char **)cmd,
                           .n_command = n_cmd,

@@ -25,3 +25,6 @@ int ext_network_bind(VlServer *s, Service *svc);
 int ext_system_bind(VlServer *s, Service *svc);
 int ext_copy_bind(VlServer *s, Service *svc);
 int ext_image_bind(VlServer *s, Service *svc);
+int ext_container_bind(VlServer *s, Service *svc);
+int ext_pod_bind(VlServer *s, Service *svc);
+int ext_registry_bind(VlServer *s, Service *svc);

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "registry.h"
 #include "service-internal.h"
 
 /* Names a caller may pass in one list (tags, changes). */
@@ -29,5 +30,20 @@ int svc_string_list(VlCall *call, const char *param, const VlJson *list, const c
 /* The engine and the image a.name names; on failure the call has been
  * answered (ErrorOccurred or ImageNotFound). */
 int svc_get_image(VlCall *call, Service *svc, const ImageArgs *a, Engine **ret_e, Image *ret);
+
+/* Where the status lines of a pull or push go (images-registry.c): each one as its own
+ * MoreResponse reply with more, else collected for the final reply. */
+typedef struct Progress {
+        VlCall *call;
+        VlJson *logs; /* without more */
+        char **seen;  /* digests already reported on, so a blob gets one line */
+        size_t n_seen;
+        int error; /* first failure to reply or allocate */
+} Progress;
+
+int progress_init(Progress *p, VlCall *call, RegistryProgress *ret);
+/* The final reply {reply: MoreResponse}: the logs collected (none with more) and id. */
+int progress_finish(Progress *p, const char *id);
+void progress_done(Progress *p);
 
 int images_io_bind(VlServer *s, Service *svc);

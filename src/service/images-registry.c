@@ -13,16 +13,6 @@
 #include "registry.h"
 #include "util.h"
 
-/* Where the status lines of a pull or push go: each one as its own
- * MoreResponse reply with more, else collected for the final reply. */
-typedef struct Progress {
-        VlCall *call;
-        VlJson *logs; /* without more */
-        char **seen;  /* digests already reported on, so a blob gets one line */
-        size_t n_seen;
-        int error; /* first failure to reply or allocate */
-} Progress;
-
 static VlJson *more_response(VlJson *logs, const char *id) {
         VlJson *o = vl_json_new_object();
         if (!o || !logs || vl_json_object_set(o, "logs", logs) < 0 ||
@@ -99,14 +89,14 @@ static void on_progress(const char *digest, uint64_t done, uint64_t total, void 
         on_message(line, p);
 }
 
-static void progress_done(Progress *p) {
+void progress_done(Progress *p) {
         vl_json_unref(p->logs);
         for (size_t i = 0; i < p->n_seen; i++)
                 free(p->seen[i]);
         free(p->seen);
 }
 
-static int progress_init(Progress *p, VlCall *call, RegistryProgress *ret) {
+int progress_init(Progress *p, VlCall *call, RegistryProgress *ret) {
         *p = (Progress){.call = call};
         if (!(vl_call_flags(call) & VL_CALL_MORE) && !(p->logs = vl_json_new_array()))
                 return -ENOMEM;
@@ -115,7 +105,7 @@ static int progress_init(Progress *p, VlCall *call, RegistryProgress *ret) {
 }
 
 /* The final reply: the logs collected (none with more) and id. */
-static int progress_finish(Progress *p, const char *id) {
+int progress_finish(Progress *p, const char *id) {
         VlJson *logs = p->logs ? TAKE_PTR(p->logs) : vl_json_new_array();
         return reply_one(p->call, "reply", more_response(logs, id));
 }

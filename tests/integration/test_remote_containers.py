@@ -280,8 +280,10 @@ def test_run_mounts(remote, tmp_path):
                                 "/t:size=1m", "--mount", f"type=bind,src={tmp_path},dst=/m", "busybox", "sh", "-c",
                                 script])
     assert p.stdout == "bound\nbound\nx\n1024\n" and p.returncode == 1
-    p = go(remote, True, "run", "--rm", "-v", "/anonymous", "busybox", "true")
-    assert p.returncode == 125 and "not supported in remote mode" in p.stderr
+    # anonymous volumes go through io.cpod's CreateContainer
+    p = both(remote, lambda t: ["run", "--rm", "-v", "/anonymous", "--mount", "type=volume,dst=/m2", "busybox", "sh",
+                                "-c", "echo x > /anonymous/f && cat /anonymous/f && ls -d /m2"])
+    assert p.stdout == "x\n/m2\n" and p.returncode == 0
 
 
 def test_bridge(remote):
@@ -323,3 +325,67 @@ def test_detach_keys(remote):
         assert p.returncode == 0
     same(remote, "ps", "--format", "{{.Names}} {{.State}}", "--filter", "name=det")
     assert "det-r running" in remote_run(remote, "ps", "--format", "{{.Names}} {{.State}}")
+
+
+# ---- the flags io.podman's Create cannot carry (io.cpod's CreateContainer) ----
+
+def inspect_doc(remote, name):
+    import json
+    doc = json.loads(remote_run(remote, "inspect", name))[0]
+    mounts = sorted((m["Type"], m["Destination"], m["RW"]) for m in doc["Mounts"])
+    return doc["OCIRuntime"], mounts, doc["Config"]["Cmd"], doc["Config"]["Labels"]
+
+
+def test_create_extra_flags(remote):
+    flags = ["--runtime", "runc", "-v", "/anon", "-v", "/anon-ro:ro", "--dns", "9.9.9.9", "--add-host", "foo:1.2.3.4",
+             "--network", "bridge", "--network-alias", "al", "--ip", "10.88.0.211", "--mac-address",
+             "92:d0:c6:0a:29:35", "-p", "18095:80", "-P", "-l", "k=v"]
+    for t in ("l", "r"):
+        p = go(remote, t == "r", "create", "--name", f"cx-{t}", *flags, "busybox:httpd")
+        assert p.returncode == 0 and re.fullmatch(r"[0-9a-f]{64}\n", p.stdout), p.stderr
+    assert inspect_doc(remote, "cx-r") == inspect_doc(remote, "cx-l")
+    assert inspect_doc(remote, "cx-r")[0] == "runc"
+    local = go(remote, False, "port", "cx-l")
+    far = go(remote, True, "port", "cx-r")
+    assert (far.stdout, far.returncode) == (local.stdout, local.returncode) and "18095" in far.stdout
+    # the same errors and exit codes as local mode
+    for args in (["--ip", "bad"], ["--mac-address", "nope"], ["--add-host", "nocolon"], ["--runtime", "/no/such"],
+                 ["-p", "notaport"], ["--network-alias", "a", "--network", "nosuchnet"]):
+        both(remote, lambda t: ["run", "--rm", *args, "busybox", "true"])
+    assert both(remote, lambda t: ["run", "--rm", "--ip", "bad", "busybox", "true"]).returncode == 125
+
+
+def test_run_network_flags(remote):
+    script = ("cat /etc/resolv.conf; grep foo /etc/hosts; ip addr show eth0 | grep -E 'ether|inet '; "
+              "nslookup al 2>/dev/null | grep -c 10.88.0.212 || true")
+    p = same(remote, "run", "--rm", "--network", "bridge", "--dns", "9.9.9.9", "--add-host", "foo:1.2.3.4",
+             "--network-alias", "al", "--ip", "10.88.0.212", "--mac-address", "92:d0:c6:0a:29:36", "busybox", "sh",
+             "-c", script)
+    assert "nameserver 9.9.9.9" in p.stdout and "1.2.3.4\tfoo" in p.stdout and p.returncode == 0
+    assert "92:d0:c6:0a:29:36" in p.stdout and "10.88.0.212/" in p.stdout
+    p = same(remote, "run", "--rm", "--runtime", "runc", "busybox", "echo", "ran")
+    assert (p.stdout, p.returncode) == ("ran\n", 0)
+
+
+def test_exec_detached_errors(remote):
+    remote_run(remote, "run", "-d", "--name", "exd", "busybox", "sleep", "300")
+    remote_run(remote, "create", "--name", "exd-stopped", "busybox", "true")
+    for args in (["exd", "nosuchcommand"], ["exd", "/etc"], ["nosuch", "true"], ["exd-stopped", "true"],
+                 ["-u", "nosuchuser", "exd", "true"], ["exd", "true"], ["exd"]):
+        same(remote, "exec", "-d", *args)
+    assert go(remote, True, "exec", "-d", "exd", "nosuchcommand").returncode == 127
+    assert go(remote, True, "exec", "-d", "exd", "/etc").returncode == 126
+
+
+def test_exec_tty_size(remote):
+    """The exec's terminal has the size of cpod's, with -t alone as with -it."""
+    remote_run(remote, "run", "-d", "--name", "exs", "busybox", "sleep", "300")
+    # the runtime hands the terminal over as the command starts, so the size may arrive just after it
+    size = "for i in $(seq 100); do busybox stty size 2>/dev/null && exit; sleep 0.1; done; echo none"
+    for flags in (["-t"], ["-it"]):
+        local = tty(remote, False, "exec", *flags, "exs", "sh", "-c", size)
+        far = tty(remote, True, "exec", *flags, "exs", "sh", "-c", size)
+        assert far[1] == local[1] == 0
+        # the end of the input echoes as ^@ (or ^D) somewhere in the output
+        words = [re.sub(r"\^.|\x04", "", o).split() for o in (local[0], far[0])]
+        assert words[1] == words[0] == ["33", "101"], (local, far)

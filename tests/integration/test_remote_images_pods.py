@@ -461,3 +461,153 @@ def test_save_load_through_bridge(remote_tmp, tmp_path):
     assert local(remote_tmp, "save", "-o", str(tmp_path / "l.tar"), "busybox").returncode == 0
     assert archive.read_bytes() == (tmp_path / "l.tar").read_bytes()
     same(remote_tmp, "load", "-i", str(archive), env=env, how=["--remote"])
+
+
+# ---- flags io.podman has no field for: io.cpod's ListVolumes, PruneVolumes, CreatePod, PullImage, PushImage;
+# save --format oci-dir unpacked on the client ----
+
+from test_registry import basic_registry  # noqa: E402,F401 (a fixture)
+
+
+def test_volume_filters(remote):
+    remote_run(remote, "volume", "create", "-l", "team=a", "fa")
+    remote_run(remote, "volume", "create", "-l", "team=b", "--label", "keep", "fb")
+    remote_run(remote, "volume", "create", "fc")
+    for args in (["volume", "ls", "--filter", "label=team=a"], ["volume", "ls", "-f", "label=team", "-q"],
+                 ["volume", "ls", "--filter", "name=fb", "--format", "json"],
+                 ["volume", "ls", "--filter", "label=team", "--filter", "name=fa"],
+                 ["volume", "ls", "--filter", "label=nosuch"], ["volume", "ls", "--filter", "bogus=1"],
+                 ["volume", "ls", "--filter", "nonsense"], ["volume", "prune", "-f", "--filter", "bogus=1"]):
+        same(remote, *args)
+    assert far(remote, "volume", "prune", "-f", "--filter", "label=team=a").stdout == b"fa\n"
+    assert far(remote, "volume", "prune", "-f", "--filter", "label=nosuch").stdout == b""
+    same(remote, "volume", "ls", "-q")
+    assert far(remote, "volume", "prune", "-f", "--filter", "label!=keep").stdout == b"fc\n"
+    same(remote, "volume", "ls", "-q")
+
+
+def test_pod_create_network_hostname(remote):
+    pod_id = remote_run(remote, "pod", "create", "--network", "none", "--hostname", "far-host", "-l", "k=v",
+                        "--share", "net,uts", "rnet")
+    assert local(remote, "pod", "create", "--network", "none", "--hostname", "far-host", "-l", "k=v",
+                 "--share", "net,uts", "lnet").returncode == 0
+    fmt = "{{.Hostname}} {{.Labels}} {{.InfraConfig.NetworkMode}} {{.SharedNamespaces}} {{.NumContainers}}"
+    far_doc = local(remote, "pod", "inspect", "--format", fmt, pod_id).stdout
+    assert far_doc == local(remote, "pod", "inspect", "--format", fmt, "lnet").stdout
+    assert far_doc.startswith("far-host map[k:v] none ")
+    remote_run(remote, "pod", "create", "--hostname", "h2", "rhost")
+    assert local(remote, "pod", "inspect", "--format", "{{.Hostname}}", "rhost").stdout == "h2\n"
+    for args in (["pod", "create", "--network", "nosuch", "x1"], ["pod", "create", "--net", "host", "rnet"],
+                 ["pod", "create", "--network", "none", "--name", "a", "b"]):
+        same(remote, *args)
+    remote_run(remote, "pod", "rm", "-a")
+
+
+def test_pull_push_registry_options(registry, remote_reg, tmp_path):
+    ref = "%s/busybox:latest" % registry.host
+    for args, code in ((["pull", "-q", "--tls-verify=false", ref], 0),
+                       (["pull", "-q", "--platform", "linux/amd64", ref], 0),
+                       (["pull", "-q", "--os", "linux", "--arch", "amd64", ref], 0),
+                       (["pull", "-q", "--arch", "s390x", ref], None),
+                       (["pull", "-q", "--platform", "linux", ref], 125),
+                       (["pull", "-q", "--tls-verify=maybe", ref], 125),
+                       (["pull", "-q", "--tls-verify=true", ref], 125),
+                       (["pull", "-q", "--cert-dir", str(tmp_path), ref], 0),
+                       (["pull", "-q", "--cert-dir", "relative", ref], None),
+                       (["pull", "-q", "--authfile", str(tmp_path / "nosuch.json"), ref], None)):
+        p = same_reg(remote_reg, *args)
+        assert code is None or p.returncode == code, (args, p.stderr)
+    # the status lines stream through io.cpod as through io.podman
+    p = far(remote_reg, "pull", "--tls-verify=false", ref)
+    assert p.returncode == 0 and p.stdout.decode() == BUSYBOX["id"] + "\n", p.stderr
+    assert "Writing manifest to image destination" in p.stderr.decode()
+    target = "%s/pushed:options" % registry.host
+    p = far(remote_reg, "push", "--tls-verify=false", "--digestfile", str(tmp_path / "digest"), ref, target)
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "digest").read_text() == BUSYBOX["manifest_digest"]
+    for args in (["search", "--tls-verify=false", registry.host + "/busy"], ["search", "--tls-verify=true",
+                 registry.host + "/"], ["search", "--authfile", str(tmp_path / "nosuch.json"), registry.host + "/"],
+                 ["search", "--tls-verify=maybe", registry.host + "/"]):
+        same_reg(remote_reg, *args)
+    for args in (["push", "-q", "--tls-verify=true", ref, target],
+                 ["push", "-q", "--tls-verify=false", "nosuch", target],
+                 ["push", "-q", "--cert-dir", "relative", ref, target]):
+        same_reg(remote_reg, *args)
+
+
+@pytest.fixture
+def remote_basic(basic_registry, servers, tmp_sock_dir):
+    """A service whose registries.conf marks the htpasswd registry insecure, and an empty store."""
+    cli = build_dir() / "src" / "cpod" / "cpod"
+    if not os.access(cli, os.X_OK):
+        pytest.skip("cpod is not built")
+    conf = tmp_sock_dir / "registries.conf"
+    conf.write_text('[[registry]]\nlocation = "%s"\ninsecure = true\n' % basic_registry.host)
+    store = ["--root", str(tmp_sock_dir / "root"), "--runroot", str(tmp_sock_dir / "run"),
+             "--registries-conf", str(conf)]
+    address = "unix:%s" % (tmp_sock_dir / "io.podman")
+    servers.start([str(cli), *store, "varlink", "--timeout", "0", address], address=address,
+                  env=dict(os.environ, REGISTRY_AUTH_FILE=str(tmp_sock_dir / "service-auth.json")))
+    yield str(cli), store, address
+    subprocess.run([str(cli), *store, "rmi", "-af"], capture_output=True, timeout=TIMEOUT)
+
+
+def test_credentials(basic_registry, remote_basic, tmp_path):
+    """--creds, and the client's auth file: the credential for the registry travels with the call."""
+    ref = "%s/busybox:latest" % basic_registry.host
+    target = "%s/pushed:creds" % basic_registry.host
+    auth = tmp_path / "auth.json"
+    env = {"REGISTRY_AUTH_FILE": str(tmp_path / "default-auth.json")}
+    for args, code in ((["pull", "-q", ref], 125), (["pull", "-q", "--creds", "alice:wrong", ref], 125),
+                       (["pull", "-q", "--creds", "alice:s3cret", ref], 0),
+                       (["push", "-q", "--creds", "alice:wrong", ref, target], 125),
+                       (["push", "-q", "--creds", "alice:s3cret", ref, target], 0),
+                       (["push", "-q", "--creds", "alice:s3cret", "--tls-verify=false", ref, target], 0)):
+        p = same(remote_basic, *args, env=env, how=client_options(remote_basic))
+        assert p.returncode == code, (args, p.stderr)
+    p = far(remote_basic, "login", "--authfile", str(auth), "-u", "alice", "-p", "s3cret", basic_registry.host)
+    assert p.returncode == 0, p.stderr
+    remote_run(remote_basic, "rmi", "-a")
+    for args in (["pull", "-q", "--authfile", str(auth), target], ["images", "--format", "{{.Repository}}"],
+                 ["push", "-q", "--authfile", str(auth), target, target + "2"]):
+        p = same(remote_basic, *args, env=env, how=client_options(remote_basic))
+        assert p.returncode == 0, (args, p.stderr)
+    # the client's default auth file ($REGISTRY_AUTH_FILE) serves as local mode's does
+    p = far(remote_basic, "login", "--authfile", env["REGISTRY_AUTH_FILE"], "-u", "alice", "-p", "s3cret",
+            basic_registry.host)
+    assert p.returncode == 0, p.stderr
+    remote_run(remote_basic, "rmi", "-a")
+    cli, store, _ = remote_basic
+    here = run([cli, *store, "pull", "-q", target + "2"], env=env)
+    remote_run(remote_basic, "rmi", "-a")
+    there = run([cli, *client_options(remote_basic), "pull", "-q", target + "2"], env=env)
+    assert (there.returncode, there.stdout) == (here.returncode, here.stdout) == (0, BUSYBOX["id"] + "\n"), \
+        (here.stderr, there.stderr)
+
+
+def test_save_oci_dir(remote_tmp, tmp_path):
+    def tree(root):
+        out = {}
+        for dirpath, dirs, files in os.walk(root):
+            for name in dirs + files:
+                path = os.path.join(dirpath, name)
+                st = os.lstat(path)
+                data = open(path, "rb").read() if name in files else None
+                out[os.path.relpath(path, root)] = (st.st_mode, data)
+        return out
+
+    cli, store, address = remote_tmp
+    ref = full_name(remote_tmp, "busybox")
+    here, there = tmp_path / "local", tmp_path / "remote"
+    assert run([cli, *store, "save", "--format", "oci-dir", "-o", str(here), ref]).returncode == 0
+    p = run([cli, "--url", address, "save", "--format", "oci-dir", "-o", str(there), ref])
+    assert p.returncode == 0 and p.stdout == "", p.stderr
+    assert tree(there) == tree(here) and "index.json" in tree(here)
+    # into an existing directory, as local mode allows
+    assert run([cli, "--url", address, "save", "--format", "oci-dir", "-o", str(there), ref]).returncode == 0
+    assert tree(there) == tree(here)
+    for args in (["save", "--format", "oci-dir", "-o", str(tmp_path / "x"), "nosuch"],
+                 ["save", "--format", "oci-dir", ref],
+                 ["save", "--format", "oci-dir", "-o", str(tmp_path / "no" / "such"), ref]):
+        same(remote_tmp, *args)
+        assert not (tmp_path / "x").exists()

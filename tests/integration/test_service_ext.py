@@ -512,3 +512,196 @@ def test_system_check_and_df(service):
                                                    "{{.RawReclaimable}}").splitlines()
     assert rows == [f"Images|{df['images']}|{df['imagesActive']}|{df['imagesSize']}|{df['imagesReclaimable']}",
                     f"Containers|{df['containers']}|0|0|0", f"Local Volumes|{df['volumes']}|0|0|0"]
+
+
+# ---- volumes with filters, pod create with every option, pull and push with registry options ----
+
+@pytest.mark.parametrize("method,params,bad", [
+    ("ListVolumes", {"filters": "label=a"}, "filters"),
+    ("ListVolumes", {"filters": [1]}, "filters"),
+    ("PruneVolumes", {"filters": [None]}, "filters"),
+    ("CreatePod", {"create": {"network": 5}}, "create"),
+    ("CreatePod", {"create": {"labels": {"a": "b"}}}, "create"),
+    ("CreatePod", {"create": {"publish": "80:80"}}, "create"),
+    ("CreatePod", {"create": {"labels": ["x"] * 5000}}, "create"),
+    ("PullImage", {}, "name"),
+    ("PullImage", {"name": ""}, "name"),
+    ("PullImage", {"name": "busybox", "tlsVerify": "no"}, "tlsVerify"),
+    ("PullImage", {"name": "busybox", "certDir": "certs"}, "certDir"),
+    ("PullImage", {"name": "busybox", "os": ["linux"]}, "os"),
+    ("PushImage", {"name": "", "destination": ""}, "name"),
+    ("PushImage", {"name": "busybox", "destination": "", "creds": 5}, "creds"),
+    ("PushImage", {"name": "busybox", "destination": "", "certDir": "../x"}, "certDir"),
+])
+def test_registry_pod_volume_invalid_parameters(service, method, params, bad):
+    err, p = service.error(method, params)
+    assert err == "org.varlink.service.InvalidParameter", (method, err, p)
+    assert p["parameter"].split(".")[0] == bad
+
+
+def test_volume_filter_methods(service):
+    service.cpod("volume", "create", "-l", "team=a", "va")
+    service.cpod("volume", "create", "vb")
+    assert service.ok("ListVolumes", {"filters": []}) == {"names": ["va", "vb"]}
+    assert service.ok("ListVolumes", {"filters": ["label=team=a"]}) == {"names": ["va"]}
+    for method in ("ListVolumes", "PruneVolumes"):
+        for filters in (["bogus=1"], ["nonsense"]):
+            err, p = service.error(method, {"filters": filters})
+            assert err == "io.cpod.ErrorOccurred" and p["reason"], (method, filters, err, p)
+    assert service.ok("PruneVolumes", {"filters": ["label=team=b"]}) == {"names": []}
+    assert service.ok("PruneVolumes", {"filters": ["label=team=a"]}) == {"names": ["va"]}
+    assert service.cpod("volume", "ls", "-q") == "vb"
+
+
+def test_create_pod_method(service):
+    pod = service.ok("CreatePod", {"create": {"name": "xp", "network": "none", "hostname": "xh",
+                                              "labels": ["a=b"], "share": "net,uts"}})["pod"]
+    assert len(pod) == 64
+    out = service.cpod("pod", "inspect", "--format",
+                       "{{.Name}} {{.Hostname}} {{.Labels}} {{.InfraConfig.NetworkMode}} {{.SharedNamespaces}}", "xp")
+    assert out == "xp xh map[a:b] none [net uts]"
+    for create in ({"name": "xp"}, {"network": "nosuch"}, {"name": "bad/name"}, {"publish": ["notaport"]},
+                   {"share": "bogus"}, {"infraImage": "nosuch-image"}):
+        err, p = service.error("CreatePod", {"create": create})
+        assert err == "io.cpod.ErrorOccurred" and p["reason"], (create, err, p)
+    # the defaults: every member may be left out
+    pod2 = service.ok("CreatePod", {"create": {}})["pod"]
+    assert service.cpod("pod", "inspect", "--format", "{{.Id}}", pod2) == pod2
+
+
+def test_pull_push_methods_errors(service, tmp_path):
+    # nothing listens on port 1: the pull fails after the checks, as an ErrorOccurred
+    err, p = service.error("PullImage", {"name": "127.0.0.1:1/x:latest", "tlsVerify": False,
+                                         "creds": "u:secret-password", "os": "linux", "arch": "amd64"})
+    assert err in ("io.cpod.ErrorOccurred", "io.cpod.ImageNotFound") and p["reason"], (err, p)
+    assert "secret-password" not in json.dumps(p)
+    err, p = service.error("PullImage", {"name": "Bad:Name:x"})
+    assert err == "io.cpod.ErrorOccurred" and p["reason"], (err, p)
+    err, p = service.error("PushImage", {"name": "nosuch", "destination": "oci:%s" % (tmp_path / "o")})
+    assert err == "io.cpod.ImageNotFound" and p["id"] == "nosuch", (err, p)
+    # a push to a layout on the service's host, called with more
+    with service.connect() as s:
+        s.sendall(json.dumps({"method": "io.cpod.PushImage", "more": True,
+                              "parameters": {"name": "busybox", "destination": "oci:%s" % (tmp_path / "o")}})
+                  .encode() + b"\0")
+        buf, replies = b"", []
+        while True:
+            r, buf = recv_message(s, buf)
+            replies.append(r)
+            if not r.get("continues"):
+                break
+    assert "error" not in replies[-1], replies[-1]
+    assert all(r["parameters"]["reply"]["logs"] for r in replies[:-1]), replies
+    assert (tmp_path / "o" / "index.json").exists()
+
+
+# ---- CreateContainer, ExecDetached, ExecContainer ----
+
+CREATE = {"args": ["busybox", "true"]}
+EXEC = {"name": "x", "tty": False, "privileged": False, "cmd": ["true"]}
+
+
+@pytest.mark.parametrize("method,params,bad", [
+    ("CreateContainer", {"extra": {}}, "create"),
+    ("CreateContainer", {"create": ["busybox"], "extra": {}}, "create"),
+    ("CreateContainer", {"create": {}, "extra": {}}, "create"),
+    ("CreateContainer", {"create": {"args": "busybox"}, "extra": {}}, "create"),
+    ("CreateContainer", {"create": CREATE, "extra": {"dns": "1.1.1.1"}}, "extra"),
+    ("CreateContainer", {"create": CREATE, "extra": {"publishAll": "yes"}}, "extra"),
+    ("CreateContainer", {"create": CREATE, "extra": {"runtime": 5}}, "extra"),
+    ("CreateContainer", {"create": CREATE, "extra": {"volume": ["relative"]}}, "extra"),
+    ("CreateContainer", {"create": CREATE, "extra": {"volume": [""]}}, "extra"),
+    ("CreateContainer", {"create": CREATE, "extra": {"addHost": [""]}}, "extra"),
+    ("CreateContainer", {"create": CREATE, "extra": {"networkAlias": ["a"] * 2000}}, "extra"),
+    ("ExecDetached", {}, "opts"),
+    ("ExecDetached", {"opts": {**EXEC, "cmd": []}}, "opts"),
+    ("ExecDetached", {"opts": {**EXEC, "cmd": [""]}}, "opts"),
+    ("ExecDetached", {"opts": {**EXEC, "name": ""}}, "opts"),
+    ("ExecDetached", {"opts": {**EXEC, "cmd": "true"}}, "opts"),
+    ("ExecContainer", {"opts": EXEC, "width": 80}, "height"),
+    ("ExecContainer", {"opts": EXEC, "width": -1, "height": 24}, "width"),
+    ("ExecContainer", {"opts": EXEC, "width": 80, "height": 70000}, "height"),
+])
+def test_container_methods_invalid_parameters(service, method, params, bad):
+    err, p = service.error(method, params)
+    assert err == "org.varlink.service.InvalidParameter", (method, err, p)
+    assert p["parameter"].split(".")[0] == bad
+
+
+def test_create_container_extra(service):
+    ctr = service.ok("CreateContainer", {"create": {"args": ["busybox", "cat", "/etc/resolv.conf", "/etc/hosts"],
+                                                    "name": "ex1", "network": "bridge"},
+                                         "extra": {"volume": ["/anon:ro"], "dns": ["9.9.9.9"],
+                                                   "addHost": ["foo:1.2.3.4"], "networkAlias": ["al"],
+                                                   "ip": "10.88.0.201", "macAddress": "92:d0:c6:0a:29:34",
+                                                   "publish": ["18093:80"], "publishAll": True,
+                                                   "runtime": "crun"}})["container"]
+    doc = json.loads(service.cpod("inspect", "ex1"))[0]
+    assert doc["Id"] == ctr and doc["OCIRuntime"] == "crun"
+    assert [m["Destination"] for m in doc["Mounts"]] == ["/anon"] and doc["Mounts"][0]["RW"] is False
+    assert {"host_port": "18093", "host_ip": "0.0.0.0", "protocol": "tcp", "container_port": "80"} in \
+        service.ok("ContainerPort", {"name": "ex1"})["ports"]
+    out = service.cpod("start", "-a", "ex1")
+    assert "nameserver 9.9.9.9" in out and "1.2.3.4\tfoo" in out and "10.88.0.201" in out, out
+    # what the engine refuses is ErrorOccurred with its message; a missing image ImageNotFound
+    err, p = service.error("CreateContainer", {"create": CREATE, "extra": {"ip": "bad"}})
+    assert err == "io.cpod.ErrorOccurred" and "bad" in p["reason"]
+    err, p = service.error("CreateContainer", {"create": {"args": ["nosuchimage"]}, "extra": {}})
+    assert err.endswith(".ImageNotFound"), (err, p)
+    err, p = service.error("CreateContainer", {"create": CREATE, "extra": {"runtime": "/no/such/runtime"}})
+    assert "/no/such/runtime" in p["reason"], (err, p)
+    # an empty extra is io.podman's CreateContainer
+    ctr = service.ok("CreateContainer", {"create": {**CREATE, "name": "plain"}, "extra": {}})["container"]
+    assert service.cpod("inspect", "--format", "{{.Id}}", "plain") == ctr
+
+
+def test_exec_detached(service):
+    service.cpod("run", "-d", "--name", "ed", "busybox", "sleep", "300")
+    service.cpod("create", "--name", "ed-stopped", "busybox", "true")
+    assert service.ok("ExecDetached", {"opts": {**EXEC, "name": "ed",
+                                                "cmd": ["sh", "-c", "echo $A > /tmp/mark; sleep 300"],
+                                                "env": ["A=ran"]}}) == {}
+    assert service.cpod("exec", "ed", "sh", "-c", "while ! test -s /tmp/mark; do sleep 0.1; done; cat /tmp/mark") \
+        == "ran"
+    err, p = service.error("ExecDetached", {"opts": {**EXEC, "name": "ed", "cmd": ["nosuchcommand"]}})
+    assert err == "io.cpod.CommandNotFound" and p["command"] == "nosuchcommand" and "not found" in p["reason"]
+    err, p = service.error("ExecDetached", {"opts": {**EXEC, "name": "ed", "cmd": ["/etc"]}})
+    assert err == "io.cpod.CommandNotExecutable" and p["command"] == "/etc"
+    err, p = service.error("ExecDetached", {"opts": {**EXEC, "name": "nosuch"}})
+    assert err == "io.cpod.ContainerNotFound" and p["id"] == "nosuch"
+    err, p = service.error("ExecDetached", {"opts": {**EXEC, "name": "ed-stopped"}})
+    assert err == "io.cpod.ErrorOccurred" and "running" in p["reason"]
+    err, p = service.error("ExecDetached", {"opts": {**EXEC, "name": "ed", "user": "nosuchuser"}})
+    assert err == "io.cpod.CommandNotFound" and "nosuchuser" in p["reason"]  # 127, as local mode exits
+
+
+def frames(data):
+    """The (kind, payload) frames of an Attach/ExecContainer stream."""
+    out = []
+    while len(data) >= 8:
+        n = int.from_bytes(data[4:8], "big")
+        out.append((data[0], data[8:8 + n]))
+        data = data[8 + n:]
+    return out
+
+
+def test_exec_container_sized(service):
+    service.cpod("run", "-d", "--name", "es", "busybox", "sleep", "300")
+    # the runtime hands the terminal over as the command starts, so the size may arrive just after it
+    size = "for i in $(seq 100); do busybox stty size 2>/dev/null && exit; sleep 0.1; done; echo none"
+    s, reply, rest = upgrade_call(service, "ExecContainer", {"opts": {**EXEC, "name": "es", "tty": True,
+                                                                      "cmd": ["sh", "-c", size]},
+                                                             "width": 123, "height": 45})
+    with s:
+        assert reply == {"parameters": {}}, reply
+        s.sendall(b"\1\0\0\0\0\0\0\0")  # the end of the input
+        got = frames(rest + recv_all(s))
+    out = b"".join(p for k, p in got if k == 0)
+    assert out.replace(b"\x04", b"").strip() == b"45 123" and (4, b"\0\0\0\0") in got, got
+    # without upgrade, and on a missing container, an error reply
+    err, p = service.error("ExecContainer", {"opts": {**EXEC, "name": "es"}, "width": 80, "height": 24})
+    assert err.endswith(".ErrorOccurred") and "upgrade" in p["reason"], (err, p)
+    s, reply, _ = upgrade_call(service, "ExecContainer", {"opts": {**EXEC, "name": "nosuch"}, "width": 0,
+                                                          "height": 0})
+    s.close()
+    assert reply["error"].endswith("ContainerNotFound"), reply
