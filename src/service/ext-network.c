@@ -19,7 +19,6 @@
 #include "util.h"
 
 /* Strings in one []string parameter at most. */
-#define MAX_STRING_ARGS 4096
 
 const char *ext_required_string(VlCall *call, const VlJson *params, const char *key) {
         const char *s = vl_json_get_string(vl_json_object_get(params, key));
@@ -59,23 +58,6 @@ static int reply_network_error(VlCall *call, int r, const CpodError *err, const 
         default:
                 return ext_reply_error(call, "ErrorOccurred", NULL, NULL, r, err);
         }
-}
-
-/* The strings of a []string parameter (validated by libvl), borrowed; NULL-terminated. */
-static int string_list(VlCall *call, const char *key, const VlJson *list, const char ***ret, size_t *ret_n) {
-        size_t n = vl_json_array_length(list);
-        if (n > MAX_STRING_ARGS) {
-                (void)vl_call_reply_invalid_parameter(call, key);
-                return -E2BIG;
-        }
-        const char **v = calloc(n + 1, sizeof(char *));
-        if (!v)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++)
-                v[i] = vl_json_get_string(vl_json_array_get(list, i)) ?: "";
-        *ret = v;
-        *ret_n = n;
-        return 0;
 }
 
 static VlJson *string_member(const VlJson *doc, const char *key) {
@@ -136,7 +118,7 @@ static int method_list(VlCall *call, const VlJson *params, unsigned flags, void 
         Engine *e;
         const VlJson *doc;
 
-        int r = string_list(call, "filters", vl_json_object_get(params, "filters"), &filters, &n);
+        int r = svc_string_list(call, "filters", vl_json_object_get(params, "filters"), &filters, &n);
         if (r < 0)
                 return r == -E2BIG ? 0 : r;
         if (service_engine(userdata, call, &e) < 0)
@@ -187,7 +169,7 @@ static int method_exists(VlCall *call, const VlJson *params, unsigned flags, voi
 static int create_list(VlCall *call, const VlJson *create, const char *key, const char ***v, size_t *n) {
         char where[32];
         snprintf(where, sizeof(where), "create.%s", key);
-        return string_list(call, where, vl_json_object_get(create, key), v, n);
+        return svc_string_list(call, where, vl_json_object_get(create, key), v, n);
 }
 
 static const char *optional_string(const VlJson *o, const char *key) {
@@ -292,7 +274,7 @@ static int method_connect(VlCall *call, const VlJson *params, unsigned flags, vo
 
         if (!ctr)
                 return 0;
-        int r = string_list(call, "aliases", vl_json_object_get(params, "aliases"), &aliases, &n);
+        int r = svc_string_list(call, "aliases", vl_json_object_get(params, "aliases"), &aliases, &n);
         if (r < 0)
                 return r == -E2BIG ? 0 : r;
         if (service_engine(userdata, call, &e) < 0)

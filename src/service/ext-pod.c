@@ -17,25 +17,6 @@
 #include "volume.h"
 
 /* Strings in one []string parameter at most. */
-#define MAX_STRING_ARGS 4096
-
-/* The strings of a []string parameter, borrowed, NULL-terminated; -E2BIG after answering InvalidParameter.
- */
-static int strings(VlCall *call, const char *key, const VlJson *list, const char ***ret, size_t *ret_n) {
-        size_t n = vl_json_array_length(list);
-        if (n > MAX_STRING_ARGS) {
-                (void)vl_call_reply_invalid_parameter(call, key);
-                return -E2BIG;
-        }
-        const char **v = calloc(n + 1, sizeof(char *));
-        if (!v)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++)
-                v[i] = vl_json_get_string(vl_json_array_get(list, i)) ?: "";
-        *ret = v;
-        *ret_n = n;
-        return 0;
-}
 
 static VlJson *names_array(char *const *names, size_t n) {
         VlJson *a = vl_json_new_array();
@@ -52,7 +33,8 @@ static int method_list_volumes(VlCall *call, const VlJson *params, unsigned flag
         size_t n_filters = 0, n = 0;
         Engine *e;
 
-        int r = strings(call, "filters", vl_json_object_get(params, "filters"), &filters, &n_filters);
+        int r = svc_string_list(call, "filters", vl_json_object_get(params, "filters"), &filters,
+                                &n_filters);
         if (r < 0)
                 return r == -E2BIG ? 0 : r;
         if (service_engine(userdata, call, &e) < 0)
@@ -75,7 +57,8 @@ static int method_prune_volumes(VlCall *call, const VlJson *params, unsigned fla
         size_t n_filters = 0, n = 0;
         Engine *e;
 
-        int r = strings(call, "filters", vl_json_object_get(params, "filters"), &filters, &n_filters);
+        int r = svc_string_list(call, "filters", vl_json_object_get(params, "filters"), &filters,
+                                &n_filters);
         if (r < 0)
                 return r == -E2BIG ? 0 : r;
         if (service_engine(userdata, call, &e) < 0)
@@ -113,8 +96,10 @@ static int method_create_pod(VlCall *call, const VlJson *params, unsigned flags,
         /* "" shares nothing, as `--share ""` does; absent is the default */
         if (!vl_json_is_null(vl_json_object_get(create, "share")))
                 o.share = vl_json_get_string(vl_json_object_get(create, "share"));
-        if ((r = strings(call, "create", vl_json_object_get(create, "labels"), &labels, &o.n_labels)) < 0 ||
-            (r = strings(call, "create", vl_json_object_get(create, "publish"), &publish, &o.n_publish)) < 0)
+        if ((r = svc_string_list(call, "create", vl_json_object_get(create, "labels"), &labels,
+                                 &o.n_labels)) < 0 ||
+            (r = svc_string_list(call, "create", vl_json_object_get(create, "publish"), &publish,
+                                 &o.n_publish)) < 0)
                 return r == -E2BIG ? 0 : r;
         o.labels = (char **)labels;
         o.publish = (char **)publish;

@@ -25,7 +25,6 @@ typedef struct ImageArgs {
 int svc_image_args(VlCall *call, const VlJson *params, ImageArgs *a);
 /* The strings of a []string parameter (borrowed, NULL-terminated array
  * malloc'ed), at most MAX_LIST; on failure the call may have been answered. */
-int svc_string_list(VlCall *call, const char *param, const VlJson *list, const char ***ret, size_t *ret_n);
 
 /* The engine and the image a.name names; on failure the call has been
  * answered (ErrorOccurred or ImageNotFound). */

@@ -66,7 +66,7 @@ int svc_image_args(VlCall *call, const VlJson *params, ImageArgs *a) {
 
 int svc_string_list(VlCall *call, const char *param, const VlJson *list, const char ***ret, size_t *ret_n) {
         size_t n = vl_json_array_length(list);
-        if (n > MAX_LIST) {
+        if (n > SVC_STRING_LIST_MAX) {
                 (void)vl_call_reply_invalid_parameter(call, param);
                 return -E2BIG;
         }
@@ -74,7 +74,7 @@ int svc_string_list(VlCall *call, const char *param, const VlJson *list, const c
         if (!v)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++)
-                v[i] = vl_json_get_string(vl_json_array_get(list, i));
+                v[i] = vl_json_get_string(vl_json_array_get(list, i)) ?: "";
         *ret = v;
         *ret_n = n;
         return 0;

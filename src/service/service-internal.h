@@ -69,6 +69,10 @@ int images_registry_bind(VlServer *s, Service *svc); /* images-registry.c */
 
 /* A [string]string parameter as "K=V" strings (NULL-terminated, malloc'ed); -ENOMEM. */
 int svc_kv_list(const VlJson *map, char ***ret, size_t *ret_n);
+/* The strings of a []string parameter (validated by libvl), borrowed, NULL-terminated (free the array
+ * only); more than SVC_STRING_LIST_MAX answers InvalidParameter and returns -E2BIG. */
+#define SVC_STRING_LIST_MAX 4096
+int svc_string_list(VlCall *call, const char *param, const VlJson *list, const char ***ret, size_t *ret_n);
 void svc_kv_list_free(char **v, size_t n);
 
 /* JSON helpers (NULL on allocation failure). */

@@ -17,7 +17,6 @@
 #include "volume.h"
 
 /* Strings in one reply (names given to VolumeRemove and GetVolumes). */
-#define MAX_VOLUME_ARGS 4096
 
 int svc_kv_list(const VlJson *map, char ***ret, size_t *ret_n) {
         size_t n = vl_json_object_length(map);
@@ -116,24 +115,6 @@ static int method_volume_create(VlCall *call, const VlJson *params, unsigned fla
         return reply_one(call, "volumeName", v);
 }
 
-/* The strings of a []string parameter (validated by libvl), borrowed. */
-static int string_args(VlCall *call, const char *param, const VlJson *list, const char ***ret,
-                       size_t *ret_n) {
-        size_t n = vl_json_array_length(list);
-        if (n > MAX_VOLUME_ARGS) {
-                (void)vl_call_reply_invalid_parameter(call, param);
-                return -E2BIG;
-        }
-        const char **v = calloc(n + 1, sizeof(char *));
-        if (!v)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++)
-                v[i] = vl_json_get_string(vl_json_array_get(list, i)) ?: "";
-        *ret = v;
-        *ret_n = n;
-        return 0;
-}
-
 static int method_get_volumes(VlCall *call, const VlJson *params, unsigned flags, void *userdata) {
         const VlJson *args = vl_json_object_get(params, "args");
         bool all = vl_json_get_bool(vl_json_object_get(params, "all"));
@@ -160,7 +141,7 @@ static int method_get_volumes(VlCall *call, const VlJson *params, unsigned flags
                         r = vl_json_array_append(a, volume_record(&vols[i]));
                 volume_array_free(vols, n);
         } else {
-                r = string_args(call, "args", args, &names, &n_names);
+                r = svc_string_list(call, "args", args, &names, &n_names);
                 if (r < 0) {
                         vl_json_unref(a);
                         return r == -E2BIG ? 0 : r;
@@ -225,7 +206,7 @@ static int method_volume_remove(VlCall *call, const VlJson *params, unsigned fla
                         names[i] = vols[i].name;
                 n = n_vols;
                 r = names ? 0 : -ENOMEM;
-        } else if ((r = string_args(call, "volumes", vl_json_object_get(opts, "volumes"), &names, &n)) ==
+        } else if ((r = svc_string_list(call, "volumes", vl_json_object_get(opts, "volumes"), &names, &n)) ==
                    -E2BIG)
                 return 0;
 
