@@ -461,7 +461,10 @@ def test_attach_end_of_input_and_resize(service):
         assert c.output() == (b"one\neof\n", b"", 0)
     finally:
         c.close()
-    ident = create(service, "sh", "-c", "read x; stty size", interactive=True, tty=True)
+    # conmon applies a resize (its winsz fifo) and input (the attach socket) in no fixed order, so the
+    # container asks again until the size is there
+    ident = create(service, "sh", "-c", 'read x; for i in $(seq 100); do s=$(stty size 2>/dev/null) && '
+                    'break; sleep 0.1; done; echo "$s"', interactive=True, tty=True)
     c = Conn(service)
     try:
         c.call(f"{PODMAN}.Attach", {"name": ident, "detachKeys": "", "start": True}, upgrade=True)
