@@ -330,7 +330,19 @@ static int remote_volume_prune(Cli *cli, int argc, char **argv) {
         if (c == -2 || cli_check_args(cli, argc - optind, 0, 0) < 0)
                 return CLI_EXIT_ERROR;
         if (!force) {
-                fputs("WARNING! This will remove all volumes not used by at least one container.\n", stderr);
+                /* as local mode: the question names the volumes that would go (unused, matching the filters)
+                 */
+                _cleanup_(vl_json_unrefp) VlJson *unused = vl_json_copy(filters), *names = NULL;
+                fputs("WARNING! This will remove all volumes not used by at least one container. The "
+                      "following "
+                      "volumes will be removed:\n",
+                      stderr);
+                if (unused && vl_json_array_append(unused, vl_json_new_string("dangling=true")) >= 0 &&
+                    volume_filtered(cli, "ListVolumes", unused, &names, &err) >= 0)
+                        for (size_t i = 0; i < vl_json_array_length(names); i++)
+                                fprintf(stderr, "%s\n",
+                                        vl_json_get_string(vl_json_array_get(names, i)) ?: "");
+                cpod_error_clear(&err);
                 if (!cli_confirm("Are you sure you want to continue?"))
                         return CLI_EXIT_OK;
         }

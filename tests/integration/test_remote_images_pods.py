@@ -611,3 +611,22 @@ def test_save_oci_dir(remote_tmp, tmp_path):
                  ["save", "--format", "oci-dir", "-o", str(tmp_path / "no" / "such"), ref]):
         same(remote_tmp, *args)
         assert not (tmp_path / "x").exists()
+
+
+def test_volume_prune_question(remote):
+    """Without -f, remote volume prune asks local mode's question, naming the unused volumes that match."""
+    cli, store, address = remote
+    for name in ("pq-keep", "pq-a", "pq-b"):
+        remote_run(remote, "volume", "create", "--label", f"set={name[3:]}", name)
+    remote_run(remote, "create", "--name", "pq-user", "-v", "pq-keep:/data", "busybox", "true")
+    env = {k: v for k, v in os.environ.items() if k not in ("CONTAINER_HOST", "PODMAN_VARLINK_ADDRESS")}
+    for extra in ([], ["--filter", "label=set=a"]):
+        local = subprocess.run([cli, *store, "volume", "prune", *extra], input="n\n", capture_output=True,
+                               text=True, timeout=TIMEOUT, env=env)
+        far = subprocess.run([cli, "--url", address, "volume", "prune", *extra], input="n\n",
+                             capture_output=True, text=True, timeout=TIMEOUT, env=env)
+        assert (far.stdout, far.stderr, far.returncode) == (local.stdout, local.stderr, local.returncode)
+        assert "pq-a" in local.stderr and "pq-keep" not in local.stderr
+        assert ("pq-b" in local.stderr) == (extra == [])
+    remote_run(remote, "rm", "pq-user")
+    remote_run(remote, "volume", "rm", "pq-keep", "pq-a", "pq-b")
