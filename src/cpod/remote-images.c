@@ -467,7 +467,9 @@ static int remote_save(Cli *cli, int argc, char **argv) {
         if (output && !streq(output, "-")) {
                 fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
                 if (fd < 0) {
-                        r = cpod_error_errno(&err, errno, "creating `%s`", output);
+                        /* local mode's words for the same failure */
+                        r = cpod_error_errno(&err, errno, "open `%s`", output);
+                        (void)cpod_error_wrap(&err, "save `%s`", output);
                         /* fetch it anyway, into nothing, so that it is removed from the service's host */
                         CpodError ignored = {};
                         (void)remote_receive_file(cli, remote, -1, &ignored);

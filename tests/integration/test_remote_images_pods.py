@@ -630,3 +630,13 @@ def test_volume_prune_question(remote):
         assert ("pq-b" in local.stderr) == (extra == [])
     remote_run(remote, "rm", "pq-user")
     remote_run(remote, "volume", "rm", "pq-keep", "pq-a", "pq-b")
+
+
+def test_save_error_words(remote, tmp_path):
+    """A save whose output cannot be opened fails with local mode's message, and leaves nothing behind."""
+    cli, store, address = remote
+    target = str(tmp_path / "no" / "such" / "x.tar")
+    local = run([cli, *store, "save", "-o", target, "busybox"])
+    far = run([cli, "--url", address, "save", "-o", target, "busybox"])
+    assert (far.stdout, far.stderr, far.returncode) == (local.stdout, local.stderr, local.returncode)
+    assert local.returncode == 125 and target in local.stderr
