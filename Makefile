@@ -11,7 +11,7 @@ BUILD_DEPS = meson ninja-build gcc pkg-config python3 libsqlite3-dev libarchive-
 	libzstd-dev libcurl4-openssl-dev busybox-static
 TEST_DEPS = clang libclang-rt-14-dev python3-pytest python3-setuptools python3-yaml varlink-go systemd go-md2man skopeo umoci \
 	podman sqlite3 crun runc conmon catatonit golang-github-containers-common docker-registry apache2-utils \
-	openssl curl netavark aardvark-dns iptables
+	openssl curl netavark aardvark-dns iptables openssh-server openssh-client
 BENCH_DEPS = golang-go golang-github-varlink-go-dev libjson-c-dev valgrind hyperfine
 
 .PHONY: all deps test-deps build check demo install clean bench fuzz format

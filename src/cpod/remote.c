@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Remote mode: the connection, the calls, the command table, and the commands that print little (version,
  * tag, untag, rmi, the lifecycle commands, start, wait, logs). */
+#include <ctype.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +17,42 @@
 #define IFACE "io.podman."
 
 static bool is_varlink_address(const char *s) {
-        return s && (startswith(s, "unix:") || startswith(s, "tcp:") || startswith(s, "exec:"));
+        return s && (startswith(s, "unix:") || startswith(s, "tcp:") || startswith(s, "exec:") ||
+                     startswith(s, "ssh://"));
+}
+
+/* Only characters no shell gives a meaning to. */
+static bool shell_safe(const char *s, size_t n, const char *extra) {
+        for (size_t i = 0; i < n; i++)
+                if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]) && !strchr(extra, s[i]))
+                        return false;
+        return n > 0;
+}
+
+/*
+ * ssh://[USER@]HOST[:PORT]/PATH, as podman 1.x's remote client took it: the system's ssh client runs
+ * `varlink bridge --connect unix:/PATH` on HOST, and the call goes through that bridge. The command line
+ * (malloc'ed) in *ret; -EINVAL for an address that is not of that form or holds shell characters.
+ */
+static int ssh_bridge(const char *url, char **ret) {
+        const char *rest = startswith(url, "ssh://"), *path, *at, *colon;
+        if (!rest || !(path = strchr(rest, '/')))
+                return -EINVAL;
+        at = memchr(rest, '@', (size_t)(path - rest));
+        const char *host = at ? at + 1 : rest;
+        colon = memchr(host, ':', (size_t)(path - host));
+        size_t host_len = (size_t)((colon ?: path) - host);
+        if ((at && !shell_safe(rest, (size_t)(at - rest), "")) || !shell_safe(host, host_len, "") ||
+            (colon && !shell_safe(colon + 1, (size_t)(path - colon - 1), "")) ||
+            !shell_safe(path, strlen(path), "/") ||
+            (colon && strspn(colon + 1, "0123456789") != (size_t)(path - colon - 1)))
+                return -EINVAL;
+        return asprintf(ret,
+                        "exec ssh -xT -o BatchMode=yes %s%.*s -- %.*s%.*s varlink bridge --connect unix:%s",
+                        colon ? "-p " : "", colon ? (int)(path - colon - 1) : 0, colon ? colon + 1 : "",
+                        at ? (int)(at - rest + 1) : 0, rest, (int)host_len, host, path) < 0
+                       ? -ENOMEM
+                       : 0;
 }
 
 const char *remote_address(const Cli *cli, char *buf, size_t n) {
@@ -50,7 +87,13 @@ VlClient *remote_client(Cli *cli) {
                 return cli->client;
         }
         const char *address = remote_address(cli, buf, sizeof(buf));
-        r = vl_client_connect(&cli->client, address);
+        if (startswith(address, "ssh://")) {
+                _cleanup_free_ char *command = NULL;
+                r = ssh_bridge(address, &command);
+                if (r >= 0)
+                        r = vl_client_connect_bridge(&cli->client, command);
+        } else
+                r = vl_client_connect(&cli->client, address);
         if (r < 0) {
                 cli_error(0, "connecting to %s: %s", address, strerror(-r));
                 cli->client = NULL;
