@@ -135,8 +135,28 @@ static _Noreturn void child_run(Parent *p, int fd) {
         _exit(r < 0 ? EXIT_FAILURE : EXIT_SUCCESS);
 }
 
+/* A unix peer must be root or the service's own user (the socket's mode is the first guard: this one
+ * holds when a socket was made wider by hand); peers of other sockets (tcp:) carry no credentials. */
+static bool peer_allowed(int fd) {
+        struct sockaddr_storage sa;
+        socklen_t sa_len = sizeof(sa);
+        struct ucred cred;
+        socklen_t len = sizeof(cred);
+
+        if (getsockname(fd, (struct sockaddr *)&sa, &sa_len) < 0 || sa.ss_family != AF_UNIX)
+                return true;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || len != sizeof(cred))
+                return false;
+        return cred.uid == 0 || cred.uid == geteuid();
+}
+
 /* Hand a connected socket (owned) to a new child. */
 static int spawn_connection(Parent *p, int fd) {
+        if (!peer_allowed(fd)) {
+                fprintf(stderr, "cpod varlink: refusing a connection from another user\n");
+                close(fd);
+                return 0;
+        }
         if (p->n_children >= MAX_CHILDREN || VL_GROW(p->children, p->cap_children, p->n_children + 1) < 0) {
                 if (!p->refused_logged)
                         fprintf(stderr, "cpod varlink: too many connections, refusing new ones\n");

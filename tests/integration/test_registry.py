@@ -752,3 +752,13 @@ def test_scheme_probe_http_and_tls(registry, tls_registry, store):
                   env=dict(os.environ, CONTAINERS_REGISTRIES_CONF=conf))
     assert p.returncode == 0, p.stderr
     check_clean(store)
+
+
+def test_pull_and_push_events(registry, store):
+    store.ok('pull', '-q', '--tls-verify=false', '%s/busybox:latest' % registry.host)
+    store.ok('push', '-q', '--tls-verify=false', '%s/busybox:latest' % registry.host,
+             '%s/events-copy:latest' % registry.host)
+    out = store.ok('events', '--stream=false', '--filter', 'type=image', '--format', '{{.Status}} {{.Name}}')
+    lines = out.splitlines()
+    assert 'pull %s/busybox:latest' % registry.host in lines, out
+    assert any(line.startswith('push ') and 'events-copy' in line for line in lines), out
