@@ -112,7 +112,8 @@ static const char save_options[] =
         "redirected)\n"
         "  -q, --quiet                    Suppress the output\n";
 
-int cmd_save(Cli *cli, int argc, char **argv) {
+int cli_save_args(Cli *cli, int argc, char **argv, int (*help)(Cli *cli, int argc, char **argv),
+                  CliSaveArgs *ret) {
         enum { ARG_FORMAT = 0x100, ARG_COMPRESS };
         static const struct option options[] = {
                 {"compress", no_argument, NULL, ARG_COMPRESS},
@@ -123,21 +124,20 @@ int cmd_save(Cli *cli, int argc, char **argv) {
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
-        ImageFormat format = IMAGE_FORMAT_DOCKER_ARCHIVE;
-        const char *output = NULL, *format_name = "docker-archive";
+        CliSaveArgs a = {.format = IMAGE_FORMAT_DOCKER_ARCHIVE, .format_name = "docker-archive"};
         bool multi = false;
-        CpodError err = {};
-        Engine *e;
-        int c, r;
+        int c;
 
         while ((c = cli_getopt(cli, argc, argv, "mo:qh", options)) >= 0) {
-                if (c == 'h')
-                        return cli_command_help(cli, save_options);
+                if (c == 'h') {
+                        int r = help ? help(cli, argc, argv) : cli_command_help(cli, save_options);
+                        return r == 0 ? -1 : r;
+                }
                 if (c == 'o')
-                        output = optarg;
+                        a.output = optarg;
                 else if (c == 'm')
                         multi = true;
-                else if (c == ARG_FORMAT && cli_parse_save_format(format_name = optarg, &format) < 0)
+                else if (c == ARG_FORMAT && cli_parse_save_format(a.format_name = optarg, &a.format) < 0)
                         return cli_error(CLI_EXIT_ERROR,
                                          "unsupported format \"%s\" (docker-archive, "
                                          "oci-archive, oci-dir)",
@@ -145,17 +145,30 @@ int cmd_save(Cli *cli, int argc, char **argv) {
         }
         if (c == -2 || cli_check_args(cli, argc - optind, 1, INT32_MAX) < 0)
                 return CLI_EXIT_ERROR;
-        if (multi && format != IMAGE_FORMAT_DOCKER_ARCHIVE)
+        if (multi && a.format != IMAGE_FORMAT_DOCKER_ARCHIVE)
                 return cli_error(CLI_EXIT_ERROR,
                                  "--multi-image-archive can only be used with docker-archive");
-        if (!output && format == IMAGE_FORMAT_OCI_DIR)
-                return cli_error(CLI_EXIT_ERROR, "--output is required for %s", format_name);
-        if ((!output || streq(output, "-")) && isatty(STDOUT_FILENO))
+        if (!a.output && a.format == IMAGE_FORMAT_OCI_DIR)
+                return cli_error(CLI_EXIT_ERROR, "--output is required for %s", a.format_name);
+        *ret = a;
+        return 0;
+}
+
+int cmd_save(Cli *cli, int argc, char **argv) {
+        CliSaveArgs a;
+        CpodError err = {};
+        Engine *e;
+        int r = cli_save_args(cli, argc, argv, NULL, &a);
+
+        if (r != 0)
+                return r < 0 ? CLI_EXIT_OK : r;
+        if ((!a.output || streq(a.output, "-")) && isatty(STDOUT_FILENO))
                 return cli_error(CLI_EXIT_ERROR, "refusing to save to terminal. Use -o flag or redirect");
         if (!(e = cli_engine(cli)))
                 return CLI_EXIT_ERROR;
         fflush(stdout);
-        r = image_save(e, (const char *const *)argv + optind, argc - optind, format, output ?: "-", &err);
+        r = image_save(e, (const char *const *)argv + optind, argc - optind, a.format, a.output ?: "-",
+                       &err);
         return r < 0 ? cli_engine_error(&err, r) : CLI_EXIT_OK;
 }
 

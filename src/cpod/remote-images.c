@@ -395,45 +395,17 @@ static int save_oci_dir(Cli *cli, const char *remote, const char *dir, CpodError
 }
 
 static int remote_save(Cli *cli, int argc, char **argv) {
-        enum { ARG_FORMAT = 0x100, ARG_COMPRESS };
-        static const struct option options[] = {
-                {"compress", no_argument, NULL, ARG_COMPRESS},
-                {"format", required_argument, NULL, ARG_FORMAT},
-                {"multi-image-archive", no_argument, NULL, 'm'},
-                {"output", required_argument, NULL, 'o'},
-                {"quiet", no_argument, NULL, 'q'},
-                {"help", no_argument, NULL, 'h'},
-                {},
-        };
         _cleanup_(vl_json_unrefp) VlJson *params = vl_json_new_object(), *o = vl_json_new_object(),
                                          *more = vl_json_new_array();
         _cleanup_free_ char *remote = NULL;
-        ImageFormat format = IMAGE_FORMAT_DOCKER_ARCHIVE;
-        const char *output = NULL, *format_name = "docker-archive";
-        bool multi = false;
+        CliSaveArgs a;
         CpodError err = {};
-        int c, r;
+        int r = cli_save_args(cli, argc, argv, remote_local_help, &a);
 
-        while ((c = cli_getopt(cli, argc, argv, "mo:qh", options)) >= 0) {
-                if (c == 'h')
-                        return remote_local_help(cli, argc, argv);
-                if (c == 'o')
-                        output = optarg;
-                else if (c == 'm')
-                        multi = true;
-                else if (c == ARG_FORMAT && cli_parse_save_format(format_name = optarg, &format) < 0)
-                        return cli_error(CLI_EXIT_ERROR,
-                                         "unsupported format \"%s\" (docker-archive, "
-                                         "oci-archive, oci-dir)",
-                                         optarg);
-        }
-        if (c == -2 || cli_check_args(cli, argc - optind, 1, INT32_MAX) < 0)
-                return CLI_EXIT_ERROR;
-        if (multi && format != IMAGE_FORMAT_DOCKER_ARCHIVE)
-                return cli_error(CLI_EXIT_ERROR,
-                                 "--multi-image-archive can only be used with docker-archive");
-        if (!output && format == IMAGE_FORMAT_OCI_DIR)
-                return cli_error(CLI_EXIT_ERROR, "--output is required for %s", format_name);
+        if (r != 0)
+                return r < 0 ? CLI_EXIT_OK : r;
+        ImageFormat format = a.format;
+        const char *output = a.output, *format_name = a.format_name;
         if (format != IMAGE_FORMAT_OCI_DIR && (!output || streq(output, "-")) && isatty(STDOUT_FILENO))
                 return cli_error(CLI_EXIT_ERROR, "refusing to save to terminal. Use -o flag or redirect");
         if (!params || !o || !more)
