@@ -383,8 +383,13 @@ def test_exec_tty_size(remote):
     # the runtime hands the terminal over as the command starts, so the size may arrive just after it
     size = "for i in $(seq 100); do busybox stty size 2>/dev/null && exit; sleep 0.1; done; echo none"
     for flags in (["-t"], ["-it"]):
-        local = tty(remote, False, "exec", *flags, "exs", "sh", "-c", size)
-        far = tty(remote, True, "exec", *flags, "exs", "sh", "-c", size)
+        for attempt in range(3):
+            local = tty(remote, False, "exec", *flags, "exs", "sh", "-c", size)
+            far = tty(remote, True, "exec", *flags, "exs", "sh", "-c", size)
+            # seen once under load: a local exec -t that printed nothing at all (a known open problem
+            # of the terminal relay, not of remote mode); ask again rather than compare an empty run
+            if local[0].strip() and far[0].strip():
+                break
         assert far[1] == local[1] == 0
         # the end of the input echoes as ^@ (or ^D) somewhere in the output
         words = [re.sub(r"\^.|\x04", "", o).split() for o in (local[0], far[0])]
